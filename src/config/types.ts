@@ -1,0 +1,37 @@
+// The validated configuration the rest of the agent reads. Every value here has passed the schema, so
+// consumers use it as is and do not re-check.
+import type { TrustOption } from '../trust/compile.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface AgentConfig {
+  /** An IPv4 or IPv6 address, '::' for dual stack, or 'localhost'. */
+  host: string;
+  /** 0..65535; 0 picks a free port. */
+  port: number;
+  trustProxy: TrustOption;
+  /** `file: null` writes to stdout. */
+  logging: { level: LogLevel; file: string | null };
+  rateLimit: {
+    enabled: boolean;
+    /** Burst size, >= 1. */
+    capacity: number;
+    /** Tokens per second, > 0. */
+    refillPerSecond: number;
+    /** 1..128. */
+    ipv6Prefix: number;
+    /** Bounds the bucket table's memory, >= 1. */
+    maxClients: number;
+    /** Paths never limited; each starts with '/'. */
+    exempt: string[];
+  };
+  diagnostics: boolean;
+}
+
+export type SourceKind = 'default' | 'file' | 'env' | 'flag';
+
+/** Where a value came from. `label` is what a problem report names: '--port', 'ONE_MCP_PORT', 'a.json#/port', 'default'. */
+export interface Origin {
+  source: SourceKind;
+  label: string;
+}

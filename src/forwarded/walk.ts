@@ -1,0 +1,108 @@
+// The forwarding-chain walk: from the socket leftwards through X-Forwarded-For while each hop is trusted.
+// The header is scanned right to left in place (no split, no per-hop objects); the only thing a call
+// allocates is the client string, and not even that when the client's text is already canonical.
+import { NONE, parseHop, parseIp, textEnd, textStart, type Family } from '../net/address.js';
+import { canonicalText } from '../net/format.js';
+import { itemBefore, itemEnd, itemStart } from './items.js';
+import { isTrusted, type CompiledTrust } from '../trust/compile.js';
+
+/** State of the last walk, read by the caller right after it (single-threaded, so no object is needed). */
+export const last = {
+  /** Family of the client; the scratch words hold the client's address. */
+  family: NONE as Family,
+  /** Whether the socket peer is a trusted proxy (gates X-Forwarded-Proto / -Host). */
+  peerTrusted: false,
+  /**
+   * Forwarded addresses accepted: each was vouched for by the trusted hop to its right. The last one is
+   * the client. Their bounds are in `reachedAt`, closest first.
+   */
+  reached: 0,
+};
+
+/** [start, end) of each reached header item, closest first. Grows for long chains, then stays. */
+let reachedAt = new Int32Array(64);
+
+// Behind a proxy almost every request comes from the same few sockets; on a dual-stack listener their
+// addresses read "::ffff:127.0.0.1". Remembering the last conversion makes that case allocation-free.
+let lastSocket = '';
+let lastSocketText = '';
+
+function socketText(family: Family, socket: string): string {
+  if (socket !== lastSocket) {
+    lastSocketText = canonicalText(family, socket, textStart, textEnd);
+    lastSocket = socket;
+  }
+  return lastSocketText;
+}
+
+function record(index: number, start: number, end: number): void {
+  if (index * 2 + 1 >= reachedAt.length) {
+    const grown = new Int32Array(reachedAt.length * 2);
+    grown.set(reachedAt);
+    reachedAt = grown;
+  }
+  reachedAt[index * 2] = start;
+  reachedAt[index * 2 + 1] = end;
+}
+
+/**
+ * Resolves the client address. `socket` must be a valid IP address (what Node reports as remoteAddress);
+ * `header` is the X-Forwarded-For value with multiple lines already joined by ", " (as Node joins them).
+ */
+export function walkChain(trust: CompiledTrust, socket: string, header: string | undefined): string {
+  let family = parseIp(socket, 0, socket.length);
+  const peerTrusted = isTrusted(trust, family, 0);
+  last.peerTrusted = peerTrusted;
+  last.reached = 0;
+  if (!peerTrusted || header === undefined || header.length === 0) {
+    last.family = family;
+    return socketText(family, socket);
+  }
+
+  let reached = 0;
+  let clientStart = -1;
+  let clientEnd = -1;
+  let wordsHoldClient = true;
+  let end = header.length;
+  while (end >= 0) {
+    end = itemBefore(header, end);
+    const start = itemStart;
+    const stop = itemEnd;
+    if (start === stop) continue;
+    const hopFamily = parseHop(header, start, stop);
+    if (hopFamily === NONE) {
+      // Not an address: the walk stops and the client is the last address reached, never this text.
+      wordsHoldClient = false;
+      break;
+    }
+    record(reached, start, stop);
+    reached++;
+    family = hopFamily;
+    clientStart = textStart;
+    clientEnd = textEnd;
+    if (!isTrusted(trust, hopFamily, reached)) break;
+  }
+  last.reached = reached;
+
+  if (reached === 0) {
+    family = parseIp(socket, 0, socket.length);
+    last.family = family;
+    return socketText(family, socket);
+  }
+  if (!wordsHoldClient) family = parseHop(header, reachedAt[reached * 2 - 2], reachedAt[reached * 2 - 1]);
+  last.family = family;
+  return canonicalText(family, header, clientStart, clientEnd);
+}
+
+/**
+ * The addresses the last walk reached, furthest (the client) first, closest proxy last: Express's
+ * `req.ips` order. Allocates; for diagnostics and the public API, not the request path.
+ */
+export function reachedAddresses(header: string): string[] {
+  const ips: string[] = [];
+  for (let k = last.reached - 1; k >= 0; k--) {
+    const family = parseHop(header, reachedAt[k * 2], reachedAt[k * 2 + 1]);
+    ips.push(canonicalText(family, header, textStart, textEnd));
+  }
+  return ips;
+}
