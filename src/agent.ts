@@ -3,6 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AgentConfig } from './config/types.js';
+import { compileSource } from './forwarded/source.js';
 import { createPipeline } from './http/pipeline.js';
 import { createRoutes } from './http/routes.js';
 import { RateLimiter } from './limit/rate-limiter.js';
@@ -21,7 +22,8 @@ export function createAgent(config: AgentConfig, trust: CompiledTrust, log: Agen
   const rl = config.rateLimit;
   const limiter = rl.enabled ? new RateLimiter(rl) : null;
   const routes = createRoutes(version, config.diagnostics);
-  const server = createServer(createPipeline({ trust, limiter, routes, logger }));
+  const source = compileSource(config.clientIpHeader);
+  const server = createServer(createPipeline({ trust, source, limiter, routes, logger }));
 
   if (trust.kind === TRUST_ALL || (trust.kind === TRUST_HOPS && trust.hops > 0)) {
     logger.warn(
@@ -39,7 +41,7 @@ export function createAgent(config: AgentConfig, trust: CompiledTrust, log: Agen
           server.off('error', reject);
           const address = server.address() as AddressInfo;
           logger.info(
-            { host: address.address, port: address.port, trust: trust.summary, rateLimit: limiter ? limiter.policyHeader : 'off' },
+            { host: address.address, port: address.port, trust: trust.summary, clientIpHeader: source.summary, rateLimit: limiter ? limiter.policyHeader : 'off' },
             'listening',
           );
           resolve(address);

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Command-line entry point: configuration (exit 2 on any problem, before listening), then the agent,
 // then signal handling. Everything decided here happens once.
-import { readFileSync } from 'node:fs';
 import { createAgent } from './agent.js';
 import { ConfigError } from './config/errors.js';
+import { versionText } from './config/help.js';
 import { loadConfig, type LoadResult } from './config/load.js';
 import { createLogger, type AgentLogger } from './log/logger.js';
 
@@ -36,8 +36,7 @@ try {
   fail([`${origins['logging.file'].label}: cannot open log file ${JSON.stringify(config.logging.file)}: ${(err as Error).message}`]);
 }
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-const agent = createAgent(config, trust, log, version);
+const agent = createAgent(config, trust, log, versionText());
 
 try {
   await agent.listen();

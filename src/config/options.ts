@@ -37,6 +37,7 @@ export const OPTIONS: readonly Option[] = [
   option('host', '--host', 'ONE_MCP_HOST', 'string', 'ADDR'),
   option('port', '--port', 'ONE_MCP_PORT', 'number', 'PORT'),
   TRUST_PROXY,
+  option('clientIpHeader', '--client-ip-header', 'ONE_MCP_CLIENT_IP_HEADER', 'string', 'NAME'),
   option('logging.level', '--log-level', 'ONE_MCP_LOG_LEVEL', 'string', 'LEVEL'),
   option('logging.file', '--log-file', 'ONE_MCP_LOG_FILE', 'string', 'PATH'),
   option('rateLimit.enabled', '--rate-limit', 'ONE_MCP_RATE_LIMIT', 'boolean', 'BOOL'),

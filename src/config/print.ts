@@ -1,4 +1,5 @@
 // --print-config: every setting's final value and where it came from, keyed like `origins`.
+import { compileSource } from '../forwarded/source.js';
 import type { CompiledTrust } from '../trust/compile.js';
 import { OPTIONS } from './options.js';
 import { getAt } from './paths.js';
@@ -12,5 +13,6 @@ export function printConfig(config: AgentConfig, origins: Readonly<Record<string
     out[option.key] = source === 'default' ? { value, source } : { value, source, origin: label };
   }
   out['trustProxy.compiled'] = { value: trust.summary };
+  out['clientIpHeader.active'] = { value: compileSource(config.clientIpHeader).summary };
   return JSON.stringify(out, null, 2);
 }

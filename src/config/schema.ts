@@ -24,6 +24,10 @@ export interface SchemaNode {
 const FORMATS: Readonly<Record<string, { test: (text: string) => boolean; words: string }>> = {
   host: { test: (text) => text === 'localhost' || isIP(text) !== 0, words: 'an IP address or "localhost"' },
   'url-path': { test: (text) => text.startsWith('/'), words: 'a path starting with "/"' },
+  'header-name': {
+    test: (text) => /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(text),
+    words: 'a header name ("x-forwarded-for", "forwarded", "x-real-ip", ...)',
+  },
 };
 
 export const SCHEMA: SchemaNode = JSON.parse(readFileSync(new URL('../../config.schema.json', import.meta.url), 'utf8'));

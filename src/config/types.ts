@@ -10,6 +10,8 @@ export interface AgentConfig {
   /** 0..65535; 0 picks a free port. */
   port: number;
   trustProxy: TrustOption;
+  /** 'x-forwarded-for', 'forwarded', or a lower-case single-address header name. */
+  clientIpHeader: string;
   /** `file: null` writes to stdout. */
   logging: { level: LogLevel; file: string | null };
   rateLimit: {

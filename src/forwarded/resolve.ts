@@ -3,7 +3,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { NONE, parseIp } from '../net/address.js';
 import type { CompiledTrust } from '../trust/compile.js';
-import { forwardedHost, forwardedProtocol } from './proto-host.js';
+import { requestHost, requestProtocol } from './proto-host.js';
+import { compileSource, DEFAULT_SOURCE, MODE_FORWARDED, type ClientIpSource } from './source.js';
 import { last, reachedAddresses, walkChain } from './walk.js';
 
 export interface ClientRequest {
@@ -30,15 +31,35 @@ export function headerText(value: string | string[] | undefined): string | undef
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
-export function resolveClient(trust: CompiledTrust, request: ClientRequest): ResolvedClient {
+export interface ResolveOptions {
+  /** 'x-forwarded-for' (default), 'forwarded', or a single-address header such as 'x-real-ip'. */
+  clientIpHeader?: string;
+}
+
+/** Scheme claims that go with a client source: Forwarded's own proto=, or X-Forwarded-Proto. */
+export function protoClaims(source: ClientIpSource, headers: IncomingHttpHeaders, chain: string | undefined): string | undefined {
+  return source.mode === MODE_FORWARDED ? chain : headerText(headers['x-forwarded-proto']);
+}
+
+function hostClaims(source: ClientIpSource, headers: IncomingHttpHeaders, chain: string | undefined): string | undefined {
+  return source.mode === MODE_FORWARDED ? chain : headerText(headers['x-forwarded-host']);
+}
+
+export function resolveClient(trust: CompiledTrust, request: ClientRequest, options: ResolveOptions = {}): ResolvedClient {
   const { remoteAddress, headers } = request;
   if (typeof remoteAddress !== 'string' || parseIp(remoteAddress, 0, remoteAddress.length) === NONE) {
     throw new TypeError(`remoteAddress must be an IP address, got ${JSON.stringify(remoteAddress)}`);
   }
-  const xff = headerText(headers['x-forwarded-for']);
-  const ip = walkChain(trust, remoteAddress, xff);
-  const ips = xff === undefined ? [] : reachedAddresses(xff);
-  const protocol = forwardedProtocol(request.encrypted === true, last.peerTrusted, headerText(headers['x-forwarded-proto']));
-  const host = forwardedHost(last.peerTrusted, headerText(headers['x-forwarded-host']), headers.host);
+  const source = options.clientIpHeader === undefined ? DEFAULT_SOURCE : compileSource(options.clientIpHeader);
+  return resolveWith(trust, source, remoteAddress, headers, request.encrypted === true);
+}
+
+/** resolveClient with a compiled source and a remoteAddress known to be valid (the server's path). */
+export function resolveWith(trust: CompiledTrust, source: ClientIpSource, remoteAddress: string, headers: IncomingHttpHeaders, encrypted: boolean): ResolvedClient {
+  const chain = headerText(headers[source.header]);
+  const ip = walkChain(trust, remoteAddress, chain, source.mode);
+  const ips = chain === undefined ? [] : reachedAddresses(chain);
+  const protocol = requestProtocol(encrypted, last.peerTrusted, source.mode, protoClaims(source, headers, chain));
+  const host = requestHost(last.peerTrusted, source.mode, hostClaims(source, headers, chain), headers.host);
   return { ip, ips, protocol, secure: protocol === 'https', host };
 }

@@ -1,9 +1,11 @@
-// The forwarding-chain walk: from the socket leftwards through X-Forwarded-For while each hop is trusted.
-// The header is scanned right to left in place (no split, no per-hop objects); the only thing a call
-// allocates is the client string, and not even that when the client's text is already canonical.
+// The forwarding-chain walk: from the socket leftwards through X-Forwarded-For (or Forwarded) while each
+// hop is trusted. The header is scanned right to left in place (no split, no per-hop objects); the only
+// thing a call allocates is the client string, and not even that when its text is already canonical.
 import { NONE, parseHop, parseIp, textEnd, textStart, type Family } from '../net/address.js';
 import { canonicalText } from '../net/format.js';
 import { itemBefore, itemEnd, itemStart } from './items.js';
+import { elementBefore, elementKind, ELEMENT_BAD, ELEMENT_EMPTY, forEnd, forStart } from './rfc7239.js';
+import { MODE_FORWARDED, MODE_SINGLE, type Mode } from './source.js';
 import { isTrusted, type CompiledTrust } from '../trust/compile.js';
 
 /** State of the last walk, read by the caller right after it (single-threaded, so no object is needed). */
@@ -47,9 +49,10 @@ function record(index: number, start: number, end: number): void {
 
 /**
  * Resolves the client address. `socket` must be a valid IP address (what Node reports as remoteAddress);
- * `header` is the X-Forwarded-For value with multiple lines already joined by ", " (as Node joins them).
+ * `header` is the value of the configured client header, several lines already joined by ", " (as Node
+ * joins them), read as `mode` says.
  */
-export function walkChain(trust: CompiledTrust, socket: string, header: string | undefined): string {
+export function walkChain(trust: CompiledTrust, socket: string, header: string | undefined, mode: Mode): string {
   let family = parseIp(socket, 0, socket.length);
   const peerTrusted = isTrusted(trust, family, 0);
   last.peerTrusted = peerTrusted;
@@ -65,11 +68,20 @@ export function walkChain(trust: CompiledTrust, socket: string, header: string |
   let wordsHoldClient = true;
   let end = header.length;
   while (end >= 0) {
-    end = itemBefore(header, end);
-    const start = itemStart;
-    const stop = itemEnd;
-    if (start === stop) continue;
-    const hopFamily = parseHop(header, start, stop);
+    let start: number;
+    let stop: number;
+    if (mode === MODE_FORWARDED) {
+      end = elementBefore(header, end);
+      if (elementKind === ELEMENT_EMPTY) continue;
+      start = forStart;
+      stop = elementKind === ELEMENT_BAD ? forStart : forEnd;
+    } else {
+      end = itemBefore(header, end);
+      start = itemStart;
+      stop = itemEnd;
+      if (start === stop) continue;
+    }
+    const hopFamily = start === stop ? NONE : parseHop(header, start, stop);
     if (hopFamily === NONE) {
       // Not an address: the walk stops and the client is the last address reached, never this text.
       wordsHoldClient = false;
@@ -80,7 +92,8 @@ export function walkChain(trust: CompiledTrust, socket: string, header: string |
     family = hopFamily;
     clientStart = textStart;
     clientEnd = textEnd;
-    if (!isTrusted(trust, hopFamily, reached)) break;
+    // A single-address header is one hop: the peer vouches for it, and nothing lies beyond it.
+    if (mode === MODE_SINGLE || !isTrusted(trust, hopFamily, reached)) break;
   }
   last.reached = reached;
 

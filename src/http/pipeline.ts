@@ -3,8 +3,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import { headerText, resolveClient } from '../forwarded/resolve.js';
-import { forwardedProtocol } from '../forwarded/proto-host.js';
+import { requestProtocol } from '../forwarded/proto-host.js';
+import { headerText, protoClaims, resolveWith } from '../forwarded/resolve.js';
+import type { ClientIpSource } from '../forwarded/source.js';
 import { last, walkChain } from '../forwarded/walk.js';
 import type { RateLimiter } from '../limit/rate-limiter.js';
 import { requestId } from '../log/request-id.js';
@@ -14,6 +15,7 @@ import type { Routes } from './routes.js';
 
 export interface PipelineOptions {
   trust: CompiledTrust;
+  source: ClientIpSource;
   limiter: RateLimiter | null;
   routes: Routes;
   logger: Logger;
@@ -24,7 +26,7 @@ function pathOf(url: string): string {
   return q < 0 ? url : url.slice(0, q);
 }
 
-export function createPipeline({ trust, limiter, routes, logger }: PipelineOptions) {
+export function createPipeline({ trust, source, limiter, routes, logger }: PipelineOptions) {
   const debug = logger.isLevelEnabled('debug');
   const logRequests = logger.isLevelEnabled('info');
 
@@ -37,12 +39,12 @@ export function createPipeline({ trust, limiter, routes, logger }: PipelineOptio
       return;
     }
     const headers = req.headers;
-    const xff = headerText(headers['x-forwarded-for']);
-    const ip = walkChain(trust, peer, xff);
+    const chain = headerText(headers[source.header]);
+    const ip = walkChain(trust, peer, chain, source.mode);
     const peerTrusted = last.peerTrusted;
     const hops = last.reached;
     const encrypted = (req.socket as TLSSocket).encrypted === true;
-    const protocol = forwardedProtocol(encrypted, peerTrusted, headerText(headers['x-forwarded-proto']));
+    const protocol = requestProtocol(encrypted, peerTrusted, source.mode, protoClaims(source, headers, chain));
     const id = requestId(peerTrusted ? headerText(headers['x-request-id']) : undefined);
     const url = req.url ?? '/';
     const path = pathOf(url);
@@ -65,7 +67,7 @@ export function createPipeline({ trust, limiter, routes, logger }: PipelineOptio
           entry.peerTrusted = peerTrusted;
           entry.hops = hops;
           entry.forwarded = {
-            'x-forwarded-for': headers['x-forwarded-for'],
+            [source.header]: headers[source.header],
             'x-forwarded-proto': headers['x-forwarded-proto'],
             'x-forwarded-host': headers['x-forwarded-host'],
           };
@@ -88,7 +90,7 @@ export function createPipeline({ trust, limiter, routes, logger }: PipelineOptio
 
     routes.handle(path, req.method ?? 'GET', {
       res,
-      client: () => ({ ...resolveClient(trust, { remoteAddress: peer, headers, encrypted }), peer }),
+      client: () => ({ ...resolveWith(trust, source, peer, headers, encrypted), peer }),
     });
   };
 }

@@ -78,6 +78,8 @@ const CASES = [
   ['value given to a command', ['--print-config=yes'], {}, '--print-config', 'takes no value'],
   ['value given to a negated flag', ['--no-diagnostics=1'], {}, '--no-diagnostics', 'takes no value'],
   ['bad log level', ['--log-level', 'loud'], {}, '--log-level', 'must be one of "debug", "info", "warn", "error", got "loud"'],
+  ['client ip header must be a header name', ['--client-ip-header', 'x real ip'], {}, '--client-ip-header', 'must be a header name'],
+  ['client ip header from env', [], { ONE_MCP_CLIENT_IP_HEADER: 'x-real-ip:' }, 'ONE_MCP_CLIENT_IP_HEADER', 'got "x-real-ip:"'],
   ['log level is case-sensitive', [], { ONE_MCP_LOG_LEVEL: 'INFO' }, 'ONE_MCP_LOG_LEVEL', 'got "INFO"'],
   ['bad boolean from a variable', [], { ONE_MCP_DIAGNOSTICS: 'maybe' }, 'ONE_MCP_DIAGNOSTICS', 'must be true or false, got "maybe"'],
   ['bad boolean from a flag', ['--rate-limit=perhaps'], {}, '--rate-limit', 'must be true or false, got "perhaps"'],

@@ -29,6 +29,7 @@ test('with no sources every setting is its default', () => {
     host: '127.0.0.1',
     port: 3050,
     trustProxy: 'loopback',
+    clientIpHeader: 'x-forwarded-for',
     logging: { level: 'info', file: null },
     rateLimit: {
       enabled: true,
@@ -41,7 +42,7 @@ test('with no sources every setting is its default', () => {
     diagnostics: false,
   });
   assert.equal(Object.keys(origins), [
-    'host', 'port', 'trustProxy', 'logging.level', 'logging.file', 'rateLimit.enabled', 'rateLimit.capacity',
+    'host', 'port', 'trustProxy', 'clientIpHeader', 'logging.level', 'logging.file', 'rateLimit.enabled', 'rateLimit.capacity',
     'rateLimit.refillPerSecond', 'rateLimit.ipv6Prefix', 'rateLimit.maxClients', 'rateLimit.exempt', 'diagnostics',
   ]);
   for (const origin of Object.values(origins)) assert.equal(origin, { source: 'default', label: 'default' });

@@ -17,7 +17,7 @@ test('--print-config prints every setting with its value and source, then the co
   assert.is(result.action, 'print');
   assert.ok(result.text.startsWith('{\n  "host": {\n    "value": "::",'), 'two-space indented JSON');
   const printed = JSON.parse(result.text);
-  assert.equal(Object.keys(printed), [...OPTIONS.map((o) => o.key), 'trustProxy.compiled']);
+  assert.equal(Object.keys(printed), [...OPTIONS.map((o) => o.key), 'trustProxy.compiled', 'clientIpHeader.active']);
   assert.equal(printed.host, { value: '::', source: 'env', origin: 'ONE_MCP_HOST' });
   assert.equal(printed.port, { value: 8080, source: 'flag', origin: '--port' });
   assert.equal(printed.trustProxy, { value: '1', source: 'flag', origin: '--trust-proxy' });
@@ -26,6 +26,15 @@ test('--print-config prints every setting with its value and source, then the co
   assert.equal(printed['rateLimit.exempt'], { value: ['/up'], source: 'file', origin: `${path}#/rateLimit/exempt` });
   assert.equal(printed['rateLimit.maxClients'], { value: 100000, source: 'default' });
   assert.equal(printed['trustProxy.compiled'], { value: 'trusting the closest 1 hop, whatever their address' });
+  assert.match(printed['clientIpHeader.active'].value, /^x-forwarded-for: a chain walked right to left/);
+});
+
+test('--print-config names the active client address header', () => {
+  const forwarded = JSON.parse(loadConfig(['--print-config', '--client-ip-header', 'Forwarded'], {}).text);
+  assert.equal(forwarded.clientIpHeader, { value: 'Forwarded', source: 'flag', origin: '--client-ip-header' });
+  assert.match(forwarded['clientIpHeader.active'].value, /^forwarded \(RFC 7239\)/);
+  const single = JSON.parse(loadConfig(['--print-config'], { ONE_MCP_CLIENT_IP_HEADER: 'cf-connecting-ip' }).text);
+  assert.match(single['clientIpHeader.active'].value, /^cf-connecting-ip: one address, believed only when the socket peer is trusted/);
 });
 
 test('--help lists every flag and its environment variable on one line, with its default', () => {
