@@ -33,17 +33,13 @@ export function cidr(family: 4 | 6, value: bigint, len: number): Cidr {
 const MAPPED_NET = 0xffffn << 32n;
 
 /**
- * An IPv6 block expressed over IPv4-mapped addresses also matches their IPv4 form (the request path
- * folds ::ffff:a.b.c.d to IPv4), so such a block is split into its IPv4 part and its IPv6 part.
+ * A block inside ::ffff:0:0/96 is written over IPv4-mapped addresses, which the request path folds to
+ * IPv4, so it becomes the IPv4 block it means. A wider IPv6 block (::/0, ::/64) stays IPv6 only: it
+ * contains the mapped range on paper, but nobody writing it means "and every IPv4 address too".
  */
-function withMappedPart(block: Cidr): Cidr[] {
-  if (block.family === 4) return [block];
-  if (block.len >= 96) {
-    if (block.net >> 32n !== 0xffffn) return [block];
-    return [cidr(4, block.net & 0xffffffffn, block.len - 96)];
-  }
-  const covers = (MAPPED_NET & maskOf(6, block.len)) === block.net;
-  return covers ? [block, cidr(4, 0n, 0)] : [block];
+function withMappedPart(block: Cidr): Cidr {
+  if (block.family === 4 || block.len < 96 || block.net >> 32n !== 0xffffn) return block;
+  return cidr(4, block.net & 0xffffffffn, block.len - 96);
 }
 
 function parsePrefix(text: string, family: 4 | 6, entry: string): number {
@@ -78,7 +74,7 @@ export function parseCidrEntry(entry: string): Cidr[] {
   const fam: 4 | 6 = family === V6 || writtenV6 ? 6 : 4;
   const full = fam === 6 && family === V4 ? MAPPED_NET | value : value;
   const len = slash < 0 ? bitsOf(fam) : parsePrefix(entry.slice(slash + 1), fam, entry);
-  return withMappedPart(cidr(fam, full, len));
+  return [withMappedPart(cidr(fam, full, len))];
 }
 
 export function formatCidr(block: Cidr): string {
