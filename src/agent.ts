@@ -23,7 +23,12 @@ export function createAgent(config: AgentConfig, trust: CompiledTrust, log: Agen
   const limiter = rl.enabled ? new RateLimiter(rl) : null;
   const routes = createRoutes(version, config.diagnostics);
   const source = compileSource(config.clientIpHeader);
-  const server = createServer(createPipeline({ trust, source, limiter, routes, logger }));
+  const server = createServer(
+    // Proxies pool connections to us and keep them idle for up to 60 s (nginx upstream keepalive, cloud
+    // load balancers). Closing first would race their next request into a 502, so we outlast them.
+    { keepAliveTimeout: 65_000, headersTimeout: 66_000 },
+    createPipeline({ trust, source, limiter, routes, logger }),
+  );
 
   if (trust.kind === TRUST_ALL || (trust.kind === TRUST_HOPS && trust.hops > 0)) {
     logger.warn(
