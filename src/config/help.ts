@@ -13,8 +13,9 @@ function packageInfo(): PackageInfo {
 
 /** Defaults as they would be typed on the command line. */
 function defaultText(value: unknown): string {
-  if (value === null) return 'none';
-  return Array.isArray(value) ? value.join(',') : String(value);
+  if (value === null || (Array.isArray(value) && value.length === 0)) return 'none';
+  if (Array.isArray(value)) return value.join(',');
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
 function optionFlags(option: Option): string {

@@ -2,10 +2,10 @@
 // origin is recorded; the merged object is validated once, and every ajv error is reported at the
 // origin of the value it is about. Nothing reaches the agent until all sources pass.
 import { resolve } from 'node:path';
-import { compileTrust, TrustEntryError, type CompiledTrust } from '../trust/compile.js';
+import { compileAllowList, compileTrust, TrustEntryError, type AddressList, type CompiledTrust } from '../trust/compile.js';
 import { ConfigError, problem } from './errors.js';
 import { helpText, versionText } from './help.js';
-import { OPTIONS, TRUST_PROXY } from './options.js';
+import { OPTIONS, RATE_LIMIT_ALLOW, TRUST_PROXY, type Option } from './options.js';
 import { escapeSegment, getAt, isObject, pointerSegments, setAt, within, type JsonObject } from './paths.js';
 import { printConfig } from './print.js';
 import { expectation, validate, type SchemaNode } from './schema.js';
@@ -18,6 +18,8 @@ export type LoadResult =
       config: AgentConfig;
       origins: Record<string, Origin>;
       trust: CompiledTrust;
+      /** rateLimit.allow, compiled. */
+      allow: AddressList;
       configFile: string | null;
       warnings: string[];
     }
@@ -87,10 +89,23 @@ function schemaProblems({ data, leaves }: Merged, fileLabel: string | null): { p
   const problems: string[] = [];
   const failed = new Set<string>();
   if (validate(data)) return { problems, failed };
-  for (const err of validate.errors ?? []) {
+  const errors = validate.errors ?? [];
+  // With alternatives (anyOf) every branch reports; the error deepest inside the value is the useful one.
+  const deeper = (path: string) => errors.some((e) => e.instancePath.startsWith(`${path}/`));
+  for (const err of errors) {
     if (err.keyword === 'additionalProperties') {
       const key = (err.params as { additionalProperty: string }).additionalProperty;
       problems.push(problem(`${fileLabel}#${err.instancePath}/${escapeSegment(key)}`, `unknown key ${JSON.stringify(key)}`));
+      continue;
+    }
+    if (deeper(err.instancePath)) continue;
+    if (err.keyword === 'required') {
+      const key = (err.params as { missingProperty: string }).missingProperty;
+      const { label } = locate(err.instancePath, leaves, fileLabel);
+      // A flag's label names the whole value; say where inside it the key is missing.
+      const option = OPTIONS.find((o) => within(err.instancePath, o.pointer));
+      const inner = label.includes('#') || !option ? '' : err.instancePath.slice(option.pointer.length);
+      problems.push(problem(label, `missing required key ${JSON.stringify(key)}${inner ? ` at ${inner}` : ''}`));
       continue;
     }
     // One line per place, however many of its keywords failed: the line states the whole rule.
@@ -103,10 +118,27 @@ function schemaProblems({ data, leaves }: Merged, fileLabel: string | null): { p
   return { problems, failed };
 }
 
-function trustLabel(err: TrustEntryError, value: unknown, leaf: Leaf | undefined): string {
+/** Where a bad list entry was written: the entry's own pointer when the file gave an array. */
+function entryLabel(err: TrustEntryError, value: unknown, leaf: Leaf | undefined): string {
   const origin = leaf?.origin ?? DEFAULT_ORIGIN;
   if (origin.source !== 'file') return origin.label;
   return Array.isArray(value) ? `${origin.label}/${err.index}` : origin.label;
+}
+
+/**
+ * Compiles an address option (trustProxy, rateLimit.allow), reporting a bad entry where it was written.
+ * A value the schema rejected has been reported already; compiling it would only say it again.
+ */
+function compileAddresses<T>(option: Option, merged: Merged, failed: ReadonlySet<string>, problems: string[], compile: (value: never) => T): T | null {
+  if ([...failed].some((p) => within(p, option.pointer))) return null;
+  const value = getAt(merged.data, option.path);
+  try {
+    return compile(value as never);
+  } catch (err) {
+    if (!(err instanceof TrustEntryError)) throw err;
+    problems.push(problem(entryLabel(err, value, merged.leaves.get(option.key)), err.message));
+    return null;
+  }
 }
 
 export function loadConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): LoadResult {
@@ -124,23 +156,14 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
   const checked = schemaProblems(merged, configFile);
   problems.push(...checked.problems);
 
-  // A trust value the schema rejected has been reported already; compiling it would only say it again.
-  let trust: CompiledTrust | null = null;
-  const trustValue = getAt(merged.data, TRUST_PROXY.path);
-  if (![...checked.failed].some((p) => within(p, TRUST_PROXY.pointer))) {
-    try {
-      trust = compileTrust(trustValue as AgentConfig['trustProxy']);
-    } catch (err) {
-      if (!(err instanceof TrustEntryError)) throw err;
-      problems.push(problem(trustLabel(err, trustValue, merged.leaves.get(TRUST_PROXY.key)), err.message));
-    }
-  }
-  // trust is null only when a problem was recorded; the test narrows the type.
-  if (problems.length > 0 || trust === null) throw new ConfigError(problems);
+  const trust = compileAddresses(TRUST_PROXY, merged, checked.failed, problems, compileTrust);
+  const allow = compileAddresses(RATE_LIMIT_ALLOW, merged, checked.failed, problems, compileAllowList);
+  // Both are null only when a problem was recorded; the test narrows the types.
+  if (problems.length > 0 || trust === null || allow === null) throw new ConfigError(problems);
 
   delete merged.data.$schema;
   const config = merged.data as unknown as AgentConfig;
   const origins = Object.fromEntries(OPTIONS.map((o) => [o.key, merged.leaves.get(o.key)?.origin ?? DEFAULT_ORIGIN]));
-  if (args.action === 'print') return { action: 'print', text: printConfig(config, origins, trust) };
-  return { action: 'run', config, origins, trust, configFile: configFile && resolve(configFile), warnings: vars.warnings };
+  if (args.action === 'print') return { action: 'print', text: printConfig(config, origins, trust, allow) };
+  return { action: 'run', config, origins, trust, allow, configFile: configFile && resolve(configFile), warnings: vars.warnings };
 }

@@ -7,7 +7,7 @@ import { SCHEMA, type SchemaNode } from './schema.js';
  * How the text of a flag or environment variable becomes a value. Text that does not convert stays a
  * string, so the schema rejects it with the same words it uses for a bad file value.
  */
-export type TextKind = 'string' | 'number' | 'boolean' | 'list';
+export type TextKind = 'string' | 'number' | 'boolean' | 'list' | 'json' | 'redis';
 
 export interface Option {
   /** Dotted path in AgentConfig, and the key of `origins` and of --print-config. */
@@ -32,6 +32,7 @@ function option(key: string, flag: string, env: string, kind: TextKind, arg: str
 
 // Flag and variable text is handed to compileTrust as written, so '1' means one hop, not a boolean.
 export const TRUST_PROXY = option('trustProxy', '--trust-proxy', 'ONE_MCP_TRUST_PROXY', 'string', 'LIST');
+export const RATE_LIMIT_ALLOW = option('rateLimit.allow', '--rate-limit-allow', 'ONE_MCP_RATE_LIMIT_ALLOW', 'string', 'LIST');
 
 export const OPTIONS: readonly Option[] = [
   option('host', '--host', 'ONE_MCP_HOST', 'string', 'ADDR'),
@@ -45,6 +46,10 @@ export const OPTIONS: readonly Option[] = [
   option('rateLimit.refillPerSecond', '--rate-limit-refill', 'ONE_MCP_RATE_LIMIT_REFILL', 'number', 'N'),
   option('rateLimit.ipv6Prefix', '--rate-limit-ipv6-prefix', 'ONE_MCP_RATE_LIMIT_IPV6_PREFIX', 'number', 'BITS'),
   option('rateLimit.maxClients', '--rate-limit-max-clients', 'ONE_MCP_RATE_LIMIT_MAX_CLIENTS', 'number', 'N'),
+  RATE_LIMIT_ALLOW,
+  option('rateLimit.rules', '--rate-limit-rules', 'ONE_MCP_RATE_LIMIT_RULES', 'json', 'JSON'),
+  option('rateLimit.store', '--rate-limit-redis', 'ONE_MCP_RATE_LIMIT_REDIS', 'redis', 'URL'),
+  option('rateLimit.onStoreError', '--rate-limit-on-store-error', 'ONE_MCP_RATE_LIMIT_ON_STORE_ERROR', 'string', 'open|closed'),
   option('rateLimit.exempt', '--rate-limit-exempt', 'ONE_MCP_RATE_LIMIT_EXEMPT', 'list', 'PATHS'),
   option('diagnostics', '--diagnostics', 'ONE_MCP_DIAGNOSTICS', 'boolean', 'BOOL'),
 ];

@@ -17,6 +17,7 @@ export interface SchemaNode {
   maximum?: number;
   exclusiveMinimum?: number;
   items?: SchemaNode;
+  anyOf?: SchemaNode[];
   properties?: Record<string, SchemaNode>;
 }
 
@@ -24,6 +25,9 @@ export interface SchemaNode {
 const FORMATS: Readonly<Record<string, { test: (text: string) => boolean; words: string }>> = {
   host: { test: (text) => text === 'localhost' || isIP(text) !== 0, words: 'an IP address or "localhost"' },
   'url-path': { test: (text) => text.startsWith('/'), words: 'a path starting with "/"' },
+  'redis-url': { test: (text) => /^rediss?:\/\/[^\s]+$/.test(text), words: 'a redis:// or rediss:// URL' },
+  'http-method': { test: (text) => /^[A-Za-z]+$/.test(text), words: 'an HTTP method such as "POST"' },
+  'policy-name': { test: (text) => /^[\x20-\x7e]{1,64}$/.test(text) && !/["\\]/.test(text), words: 'up to 64 printable characters without quotes or backslashes' },
   'header-name': {
     test: (text) => /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(text),
     words: 'a header name ("x-forwarded-for", "forwarded", "x-real-ip", ...)',
@@ -59,10 +63,13 @@ function typeWords(type: string, node: SchemaNode): string {
       return `a number${bounds(node)}`;
     case 'string':
       if (node.enum) return `one of ${node.enum.map((v) => JSON.stringify(v)).join(', ')}`;
+      if (node.anyOf) return typeWords('string', node.anyOf.find((branch) => branch.type === 'string') ?? { type: 'string' });
       if (node.format) return FORMATS[node.format].words;
       return node.minLength ? 'a non-empty string' : 'a string';
     case 'array':
       return typeof node.items?.type === 'string' ? `an array of ${node.items.type}s` : 'an array';
+    case 'object':
+      return node.anyOf ? 'an object as the description says (see --help)' : 'an object';
     default:
       return `an ${type}`;
   }

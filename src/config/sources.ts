@@ -31,6 +31,16 @@ function fromText(option: Option, text: string): unknown {
       return BOOLEAN_WORDS.get(text.toLowerCase()) ?? text;
     case 'list':
       return text === '' ? [] : text.split(',').map((item) => item.trim());
+    case 'json':
+      // Text that is not JSON stays a string for the schema to reject with the rule in words.
+      try {
+        return JSON.parse(text);
+      } catch {
+        return text;
+      }
+    case 'redis':
+      // The flag names a Redis server; "memory" switches back to the in-process store.
+      return text === 'memory' ? text : { redis: { url: text } };
     default:
       return text;
   }

@@ -24,10 +24,25 @@ export interface AgentConfig {
     ipv6Prefix: number;
     /** Bounds the bucket table's memory, >= 1. */
     maxClients: number;
+    /** Clients never limited: entries as for trustProxy (no true/false/hop counts). */
+    allow: string | string[];
+    /** Ordered; first match wins; the top-level capacity/refill is the "default" policy. */
+    rules: RateLimitRule[];
+    store: 'memory' | { redis: { url: string; prefix?: string } };
+    onStoreError: 'open' | 'closed';
     /** Paths never limited; each starts with '/'. */
     exempt: string[];
   };
   diagnostics: boolean;
+}
+
+export interface RateLimitRule {
+  name?: string;
+  /** Path prefix on whole segments. */
+  path: string;
+  method?: string;
+  capacity: number;
+  refillPerSecond: number;
 }
 
 export type SourceKind = 'default' | 'file' | 'env' | 'flag';

@@ -43,7 +43,7 @@ const NONE_TRUST: CompiledTrust = { kind: TRUST_NONE, hops: 0, set: null, summar
 const ALL_TRUST: CompiledTrust = { kind: TRUST_ALL, hops: 0, set: null, summary: 'trusting every hop: the leftmost forwarded address is the client' };
 
 function entryBlocks(entry: string, index: number): { blocks: Cidr[]; name?: string } {
-  if (entry === '') throw new TrustEntryError(index, entry, 'empty entry in the trust list');
+  if (entry === '') throw new TrustEntryError(index, entry, 'empty entry in the list');
   const name = entry.toLowerCase();
   const named = NAMED_RANGES[name];
   if (named) return { blocks: named.flatMap(parseCidrEntry), name };
@@ -57,17 +57,35 @@ function entryBlocks(entry: string, index: number): { blocks: Cidr[]; name?: str
   }
 }
 
-function compileList(entries: readonly string[]): CompiledTrust {
+export interface AddressList {
+  readonly set: CidrSet;
+  /** The blocks in plain words, names noted: "127.0.0.0/8, ::1/128 (loopback), 10.0.0.0/8". */
+  readonly summary: string;
+}
+
+/** Range names, addresses and CIDRs, as an array or a comma-separated string; shared by every address option. */
+export function compileAddressList(value: string | readonly string[]): AddressList {
+  const entries = typeof value === 'string' ? value.split(',') : value;
   const blocks: Cidr[] = [];
   const described: string[] = [];
   entries.forEach((raw, index) => {
-    if (typeof raw !== 'string') throw new TrustEntryError(index, String(raw), `trust entries must be strings, got ${JSON.stringify(raw)}`);
+    if (typeof raw !== 'string') throw new TrustEntryError(index, String(raw), `entries must be strings, got ${JSON.stringify(raw)}`);
     const parsed = entryBlocks(raw.trim(), index);
     blocks.push(...parsed.blocks);
     const text = parsed.blocks.map(formatCidr).join(', ');
     described.push(parsed.name ? `${text} (${parsed.name})` : text);
   });
-  return { kind: TRUST_SET, hops: 0, set: buildCidrSet(blocks), summary: `trusting ${described.join(', ')}` };
+  return { set: buildCidrSet(blocks), summary: described.join(', ') };
+}
+
+/** rateLimit.allow: an address list where "" and [] mean nobody. */
+export function compileAllowList(value: string | readonly string[]): AddressList {
+  return compileAddressList(typeof value === 'string' && value.trim() === '' ? [] : value);
+}
+
+function compileList(value: string | readonly string[]): CompiledTrust {
+  const list = compileAddressList(value);
+  return { kind: TRUST_SET, hops: 0, set: list.set, summary: list.summary === '' ? 'trusting no proxy' : `trusting ${list.summary}` };
 }
 
 /**
@@ -84,7 +102,7 @@ export function compileTrust(value: TrustOption): CompiledTrust {
     }
     return hopsTrust(value);
   }
-  if (Array.isArray(value)) return compileList(value);
+  if (Array.isArray(value)) return compileList(value as readonly string[]);
   if (typeof value !== 'string') {
     throw new TrustEntryError(0, String(value), `expected true, false, a hop count, or address entries, got ${typeof value}`);
   }
@@ -97,7 +115,7 @@ export function compileTrust(value: TrustOption): CompiledTrust {
     if (!Number.isSafeInteger(hops)) throw new TrustEntryError(0, text, `hop count ${text} is too large`);
     return hopsTrust(hops);
   }
-  return compileList(text.split(','));
+  return compileList(text);
 }
 
 /** Whether hop `hop` (0 = the socket), whose address is in the scratch words, is a trusted proxy. */

@@ -86,7 +86,7 @@ const CASES = [
   ['bad trust entry from a flag', ['--trust-proxy', 'loopback,nonsense'], {}, '--trust-proxy', '"nonsense" is not an IP address, CIDR or range name'],
   ['trust prefix 33', ['--trust-proxy', '10.0.0.0/33'], {}, '--trust-proxy', 'invalid prefix length 33 for IPv4 in "10.0.0.0/33" (0..32)'],
   ['non-contiguous netmask', [], { ONE_MCP_TRUST_PROXY: '10.0.0.0/255.0.255.0' }, 'ONE_MCP_TRUST_PROXY', 'netmask 255.0.255.0 is not contiguous'],
-  ['empty trust list entry', ['--trust-proxy', 'loopback,,10.0.0.0/8'], {}, '--trust-proxy', 'empty entry in the trust list'],
+  ['empty trust list entry', ['--trust-proxy', 'loopback,,10.0.0.0/8'], {}, '--trust-proxy', 'empty entry in the list'],
   ['hop count combined with addresses', ['--trust-proxy', '1,loopback'], {}, '--trust-proxy', '"1" must stand alone'],
   ['bad trust entry in a file array', ['--config', badTrustArray], {}, `${badTrustArray}#/trustProxy/1`, 'invalid prefix length 33 for IPv4'],
   ['bad trust entry in a file string', ['--config', badTrustString], {}, `${badTrustString}#/trustProxy`, '"nonsense" is not an IP address'],

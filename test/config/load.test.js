@@ -37,13 +37,17 @@ test('with no sources every setting is its default', () => {
       refillPerSecond: 10,
       ipv6Prefix: 56,
       maxClients: 100000,
+      allow: [],
+      rules: [],
+      store: 'memory',
+      onStoreError: 'open',
       exempt: ['/health', '/health/live', '/health/ready'],
     },
     diagnostics: false,
   });
   assert.equal(Object.keys(origins), [
     'host', 'port', 'trustProxy', 'clientIpHeader', 'logging.level', 'logging.file', 'rateLimit.enabled', 'rateLimit.capacity',
-    'rateLimit.refillPerSecond', 'rateLimit.ipv6Prefix', 'rateLimit.maxClients', 'rateLimit.exempt', 'diagnostics',
+    'rateLimit.refillPerSecond', 'rateLimit.ipv6Prefix', 'rateLimit.maxClients', 'rateLimit.allow', 'rateLimit.rules', 'rateLimit.store', 'rateLimit.onStoreError', 'rateLimit.exempt', 'diagnostics',
   ]);
   for (const origin of Object.values(origins)) assert.equal(origin, { source: 'default', label: 'default' });
   assert.is(configFile, null);
@@ -128,7 +132,7 @@ test('the example file loads, every value it sets traced to it', () => {
 test('values in the file are kept beside flag values in the same object', () => {
   const path = file('partial.json', { rateLimit: { capacity: 5, exempt: [] } });
   const { config } = run(['--config', path, '--rate-limit-refill', '1']);
-  assert.equal(config.rateLimit, { enabled: true, capacity: 5, refillPerSecond: 1, ipv6Prefix: 56, maxClients: 100000, exempt: [] });
+  assert.equal(config.rateLimit, { enabled: true, capacity: 5, refillPerSecond: 1, ipv6Prefix: 56, maxClients: 100000, allow: [], rules: [], store: 'memory', onStoreError: 'open', exempt: [] });
 });
 
 const FLAG_FORMS = [

@@ -17,7 +17,7 @@ test('--print-config prints every setting with its value and source, then the co
   assert.is(result.action, 'print');
   assert.ok(result.text.startsWith('{\n  "host": {\n    "value": "::",'), 'two-space indented JSON');
   const printed = JSON.parse(result.text);
-  assert.equal(Object.keys(printed), [...OPTIONS.map((o) => o.key), 'trustProxy.compiled', 'clientIpHeader.active']);
+  assert.equal(Object.keys(printed), [...OPTIONS.map((o) => o.key), 'trustProxy.compiled', 'clientIpHeader.active', 'rateLimit.allow.compiled']);
   assert.equal(printed.host, { value: '::', source: 'env', origin: 'ONE_MCP_HOST' });
   assert.equal(printed.port, { value: 8080, source: 'flag', origin: '--port' });
   assert.equal(printed.trustProxy, { value: '1', source: 'flag', origin: '--trust-proxy' });
