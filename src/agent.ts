@@ -6,9 +6,12 @@ import type { AgentConfig } from './config/types.js';
 import { compileSource } from './forwarded/source.js';
 import { createPipeline } from './http/pipeline.js';
 import { createRoutes } from './http/routes.js';
-import { RateLimiter } from './limit/rate-limiter.js';
+import { createMisconfigDetector } from './http/misconfig.js';
+import { prefixMask } from './limit/client-key.js';
+import { RateLimiter, type SharedStore } from './limit/rate-limiter.js';
 import type { AgentLogger } from './log/logger.js';
-import { TRUST_ALL, TRUST_HOPS, type CompiledTrust } from './trust/compile.js';
+import { Warnings } from './log/warnings.js';
+import { TRUST_ALL, TRUST_HOPS, type AddressList, type CompiledTrust } from './trust/compile.js';
 
 export interface Agent {
   server: Server;
@@ -17,17 +20,48 @@ export interface Agent {
   shutdown(graceMs: number): Promise<void>;
 }
 
-export function createAgent(config: AgentConfig, trust: CompiledTrust, log: AgentLogger, version: string): Agent {
+export interface AgentParts {
+  config: AgentConfig;
+  trust: CompiledTrust;
+  allow: AddressList;
+  log: AgentLogger;
+  version: string;
+  /** The shared bucket store, when rateLimit.store names one; the caller owns its connection. */
+  store: SharedStore | null;
+}
+
+export function createAgent({ config, trust, allow, log, version, store }: AgentParts): Agent {
   const { logger } = log;
   const rl = config.rateLimit;
-  const limiter = rl.enabled ? new RateLimiter(rl) : null;
-  const routes = createRoutes(version, config.diagnostics);
+  const limiter = rl.enabled ? new RateLimiter({ ...rl, allow: allow.set }) : null;
+  const warnings = new Warnings(logger);
+  const storeFailClosed = rl.onStoreError === 'closed';
+  const sharedStore = limiter === null ? null : store;
+  const routes = createRoutes({
+    version,
+    diagnostics: config.diagnostics,
+    storeHealthy: sharedStore === null ? null : () => sharedStore.healthy,
+    storeFailClosed,
+    warnings,
+  });
   const source = compileSource(config.clientIpHeader);
+  const pipeline = createPipeline({
+    trust,
+    source,
+    limiter,
+    store: sharedStore,
+    storeFailClosed,
+    ipv6Mask: prefixMask(rl.ipv6Prefix),
+    routes,
+    logger,
+    warnings,
+    detector: createMisconfigDetector(trust, warnings),
+  });
   const server = createServer(
     // Proxies pool connections to us and keep them idle for up to 60 s (nginx upstream keepalive, cloud
     // load balancers). Closing first would race their next request into a 502, so we outlast them.
     { keepAliveTimeout: 65_000, headersTimeout: 66_000 },
-    createPipeline({ trust, source, limiter, routes, logger }),
+    pipeline,
   );
 
   if (trust.kind === TRUST_ALL || (trust.kind === TRUST_HOPS && trust.hops > 0)) {
@@ -46,7 +80,14 @@ export function createAgent(config: AgentConfig, trust: CompiledTrust, log: Agen
           server.off('error', reject);
           const address = server.address() as AddressInfo;
           logger.info(
-            { host: address.address, port: address.port, trust: trust.summary, clientIpHeader: source.summary, rateLimit: limiter ? limiter.policyHeader : 'off' },
+            {
+              host: address.address,
+              port: address.port,
+              trust: trust.summary,
+              clientIpHeader: source.summary,
+              rateLimit: limiter ? limiter.policies.map((p) => p.policyHeader).join(', ') : 'off',
+              store: sharedStore === null ? 'memory' : 'shared',
+            },
             'listening',
           );
           resolve(address);

@@ -2,16 +2,31 @@
 // Command-line entry point: configuration (exit 2 on any problem, before listening), then the agent,
 // then signal handling. Everything decided here happens once.
 import { createAgent } from './agent.js';
+import { checkReport } from './check.js';
 import { ConfigError } from './config/errors.js';
 import { versionText } from './config/help.js';
 import { loadConfig, type LoadResult } from './config/load.js';
+import type { AgentConfig } from './config/types.js';
+import type { SharedStore } from './limit/rate-limiter.js';
 import { createLogger, type AgentLogger } from './log/logger.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
+const STORE_STARTUP_WAIT_MS = 2_000;
+const DEFAULT_REDIS_PREFIX = '1mcp:rl:';
 
 function fail(lines: string[]): never {
   for (const line of lines) process.stderr.write(`${line}\n`);
   process.exit(2);
+}
+
+/** The Redis host and port without credentials, for logs and reports. */
+function redisWhere(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.host}${parsed.pathname}`;
+  } catch {
+    return 'redis';
+  }
 }
 
 let loaded: LoadResult;
@@ -21,13 +36,52 @@ try {
   if (err instanceof ConfigError) fail(err.problems);
   throw err;
 }
-if (loaded.action !== 'run') {
+if ('text' in loaded) {
   process.stdout.write(`${loaded.text}\n`);
   process.exit(0);
 }
 
-const { config, trust, origins, warnings } = loaded;
+const { config, trust, allow, origins, warnings } = loaded;
 for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
+const redisConfig = config.rateLimit.enabled && config.rateLimit.store !== 'memory' ? config.rateLimit.store.redis : null;
+
+/** Connects the shared store (ioredis is loaded only when one is configured) and waits briefly for it. */
+async function openStore(cfg: NonNullable<typeof redisConfig>, log: AgentLogger | null): Promise<{ store: SharedStore & { waitReady(ms: number): Promise<void> }; up: boolean }> {
+  const { RedisBucketStore } = await import('./limit/redis-store.js');
+  const where = redisWhere(cfg.url);
+  const store = new RedisBucketStore({
+    url: cfg.url,
+    prefix: cfg.prefix ?? DEFAULT_REDIS_PREFIX,
+    onStateChange: (state, err) => {
+      if (state === 'ready') log?.logger.info({ store: where }, 'rate-limit store connected');
+      else log?.logger.warn({ store: where, error: err?.message }, 'rate-limit store unavailable');
+    },
+  });
+  try {
+    await store.waitReady(STORE_STARTUP_WAIT_MS);
+    return { store, up: true };
+  } catch {
+    return { store, up: false };
+  }
+}
+
+function storeLine(config: AgentConfig, up: boolean): string {
+  const where = redisWhere((config.rateLimit.store as { redis: { url: string } }).redis.url);
+  return up ? `redis at ${where}: reachable` : `redis at ${where}: UNREACHABLE`;
+}
+
+if (loaded.action === 'check') {
+  let storeStatus: string | null = null;
+  let storeDown = false;
+  if (redisConfig !== null) {
+    const { store, up } = await openStore(redisConfig, null);
+    await store.close();
+    storeStatus = storeLine(config, up);
+    storeDown = !up;
+  }
+  process.stdout.write(`${checkReport({ config, trust, allow, configFile: loaded.configFile, storeStatus, storeDown })}\n`);
+  process.exit(0);
+}
 
 let log: AgentLogger;
 try {
@@ -36,7 +90,22 @@ try {
   fail([`${origins['logging.file'].label}: cannot open log file ${JSON.stringify(config.logging.file)}: ${(err as Error).message}`]);
 }
 
-const agent = createAgent(config, trust, log, versionText());
+let store: SharedStore | null = null;
+if (redisConfig !== null) {
+  const opened = await openStore(redisConfig, log);
+  store = opened.store;
+  if (!opened.up) {
+    const closed = config.rateLimit.onStoreError === 'closed';
+    log.logger.warn(
+      { store: redisWhere(redisConfig.url), onStoreError: config.rateLimit.onStoreError },
+      closed
+        ? 'rate-limit store unreachable at start-up: answering 503 to limited requests until it is back'
+        : 'rate-limit store unreachable at start-up: serving degraded, requests are not limited until it is back',
+    );
+  }
+}
+
+const agent = createAgent({ config, trust, allow, log, version: versionText(), store });
 
 try {
   await agent.listen();
@@ -54,6 +123,7 @@ async function stop(signal: string): Promise<void> {
   stopping = true;
   log.logger.info({ signal }, 'shutting down: finishing in-flight requests');
   await agent.shutdown(SHUTDOWN_GRACE_MS);
+  await store?.close();
   log.logger.info('stopped');
   log.flush();
   process.exit(0);

@@ -14,7 +14,8 @@ import type { AgentConfig, Origin } from './types.js';
 
 export type LoadResult =
   | {
-      action: 'run';
+      /** 'check' asks for a report instead of a server. */
+      action: 'run' | 'check';
       config: AgentConfig;
       origins: Record<string, Origin>;
       trust: CompiledTrust;
@@ -165,5 +166,5 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
   const config = merged.data as unknown as AgentConfig;
   const origins = Object.fromEntries(OPTIONS.map((o) => [o.key, merged.leaves.get(o.key)?.origin ?? DEFAULT_ORIGIN]));
   if (args.action === 'print') return { action: 'print', text: printConfig(config, origins, trust, allow) };
-  return { action: 'run', config, origins, trust, allow, configFile: configFile && resolve(configFile), warnings: vars.warnings };
+  return { action: args.action === 'check' ? 'check' : 'run', config, origins, trust, allow, configFile: configFile && resolve(configFile), warnings: vars.warnings };
 }

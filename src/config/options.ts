@@ -57,7 +57,7 @@ export const OPTIONS: readonly Option[] = [
 export const optionByFlag: ReadonlyMap<string, Option> = new Map(OPTIONS.map((o) => [o.flag, o]));
 export const optionByEnv: ReadonlyMap<string, Option> = new Map(OPTIONS.map((o) => [o.env, o]));
 
-export type Action = 'help' | 'version' | 'print';
+export type Action = 'help' | 'version' | 'print' | 'check';
 
 /** Flags that choose what to do rather than set a value. */
 export interface Command {
@@ -78,6 +78,7 @@ export const CONFIG_COMMAND: Command = {
 
 export const COMMANDS: readonly Command[] = [
   CONFIG_COMMAND,
+  { flags: ['--check', 'check'], action: 'check', description: 'Validate the configuration, describe what is trusted and limited, list the warnings that apply, then exit (0 when valid).' },
   { flags: ['--print-config'], action: 'print', description: 'Print the resolved settings and where each came from, then exit.' },
   { flags: ['--help', '-h'], action: 'help', description: 'Print this help and exit.' },
   { flags: ['--version'], action: 'version', description: 'Print the version and exit.' },

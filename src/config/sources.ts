@@ -58,7 +58,7 @@ export interface ArgvResult {
 }
 
 // When several are given, asking for help wins, then the version, then printing.
-const ACTION_ORDER: readonly Action[] = ['help', 'version', 'print'];
+const ACTION_ORDER: readonly Action[] = ['help', 'version', 'print', 'check'];
 
 export function readArgv(argv: readonly string[]): ArgvResult {
   const settings: Setting[] = [];
@@ -68,6 +68,11 @@ export function readArgv(argv: readonly string[]): ArgvResult {
 
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
+    // `1mcp-agent check ...` reads like the subcommand it is; it must come first.
+    if (i === 0 && arg === 'check') {
+      actions.add('check');
+      continue;
+    }
     if (!arg.startsWith('-') || arg === '-' || arg === '--') {
       problems.push(problem(arg, 'unexpected argument (see --help)'));
       continue;

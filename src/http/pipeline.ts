@@ -5,20 +5,39 @@ import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { requestProtocol } from '../forwarded/proto-host.js';
 import { headerText, protoClaims, resolveWith } from '../forwarded/resolve.js';
-import type { ClientIpSource } from '../forwarded/source.js';
+import { MODE_FORWARDED, type ClientIpSource } from '../forwarded/source.js';
 import { last, walkChain } from '../forwarded/walk.js';
-import type { RateLimiter } from '../limit/rate-limiter.js';
+import { clientKeyText } from '../limit/client-key.js';
+import { setLimitHeaders, type RateLimiter, type SharedStore } from '../limit/rate-limiter.js';
+import type { Policy } from '../limit/policies.js';
+import type { Warnings } from '../log/warnings.js';
 import { requestId } from '../log/request-id.js';
 import type { CompiledTrust } from '../trust/compile.js';
 import { errorBody, sendJson } from './respond.js';
+import type { MisconfigDetector } from './misconfig.js';
 import type { Routes } from './routes.js';
 
 export interface PipelineOptions {
   trust: CompiledTrust;
   source: ClientIpSource;
   limiter: RateLimiter | null;
+  /** Set when buckets live in a shared store (Redis) instead of this process. */
+  store: SharedStore | null;
+  storeFailClosed: boolean;
+  /** IPv6 prefix mask for shared-store keys. */
+  ipv6Mask: Uint32Array;
   routes: Routes;
   logger: Logger;
+  warnings: Warnings;
+  detector: MisconfigDetector;
+}
+
+const STORE_WARNING_INTERVAL_MS = 60_000;
+const STORE_UNAVAILABLE = errorBody('rate_limit_unavailable', 'the rate-limit store cannot answer; try again shortly');
+
+function refuse(res: ServerResponse, ip: string, retryAfterSeconds: number): void {
+  res.setHeader('retry-after', retryAfterSeconds);
+  sendJson(res, 429, errorBody('rate_limited', `too many requests from ${ip}; retry in ${retryAfterSeconds} s`));
 }
 
 function pathOf(url: string): string {
@@ -26,7 +45,8 @@ function pathOf(url: string): string {
   return q < 0 ? url : url.slice(0, q);
 }
 
-export function createPipeline({ trust, source, limiter, routes, logger }: PipelineOptions) {
+export function createPipeline(options: PipelineOptions) {
+  const { trust, source, limiter, store, storeFailClosed, ipv6Mask, routes, logger, warnings, detector } = options;
   const debug = logger.isLevelEnabled('debug');
   const logRequests = logger.isLevelEnabled('info');
 
@@ -66,31 +86,50 @@ export function createPipeline({ trust, source, limiter, routes, logger }: Pipel
         if (debug) {
           entry.peerTrusted = peerTrusted;
           entry.hops = hops;
-          entry.forwarded = {
-            [source.header]: headers[source.header],
-            'x-forwarded-proto': headers['x-forwarded-proto'],
-            'x-forwarded-host': headers['x-forwarded-host'],
-          };
+          // Only what the resolution read: forged headers it ignored would mislead whoever debugs.
+          entry.forwarded =
+            source.mode === MODE_FORWARDED
+              ? { [source.header]: headers[source.header] }
+              : {
+                  [source.header]: headers[source.header],
+                  'x-forwarded-proto': headers['x-forwarded-proto'],
+                  'x-forwarded-host': headers['x-forwarded-host'],
+                };
         }
         logger.info(entry, 'request');
       });
     }
 
-    if (limiter !== null && !limiter.isExempt(path)) {
-      const allowed = limiter.table.take(last.family, started);
-      res.setHeader('ratelimit-policy', limiter.policyHeader);
-      res.setHeader('ratelimit', limiter.stateHeader());
-      if (!allowed) {
-        const wait = limiter.table.retryAfterSeconds;
-        res.setHeader('retry-after', wait);
-        sendJson(res, 429, errorBody('rate_limited', `too many requests from ${ip}; retry in ${wait} s`));
-        return;
-      }
-    }
+    const method = req.method ?? 'GET';
+    const route = () =>
+      routes.handle(path, method, {
+        res,
+        client: () => ({ ...resolveWith(trust, source, peer, headers, encrypted), peer }),
+      });
 
-    routes.handle(path, req.method ?? 'GET', {
-      res,
-      client: () => ({ ...resolveWith(trust, source, peer, headers, encrypted), peer }),
-    });
+    // Everything that reads the client's scratch words runs before the detector, which reuses them.
+    const policy: Policy | null = limiter === null ? null : limiter.policyFor(path, method, last.family);
+    if (policy === null || store === null) {
+      const allowed = policy === null || policy.table.take(last.family, started);
+      detector.observe(peer, chain !== undefined, peerTrusted, last.family, ip, started);
+      if (policy === null) return route();
+      setLimitHeaders(res, policy, policy.table.remaining, policy.table.resetSeconds);
+      return allowed ? route() : refuse(res, ip, policy.table.retryAfterSeconds);
+    }
+    const key = `${policy.name}|${clientKeyText(last.family, ip, ipv6Mask)}`;
+    detector.observe(peer, chain !== undefined, peerTrusted, last.family, ip, started);
+    store.take(key, policy.capacity, policy.refillPerSecond).then(
+      (decision) => {
+        setLimitHeaders(res, policy, decision.remaining, decision.resetSeconds);
+        if (decision.allowed) route();
+        else refuse(res, ip, decision.retryAfterSeconds);
+      },
+      (err: Error) => {
+        warnings.emit('STORE_UNAVAILABLE', { error: err.message, failClosed: storeFailClosed }, performance.now(), STORE_WARNING_INTERVAL_MS);
+        if (!storeFailClosed) return route();
+        res.setHeader('retry-after', 1);
+        sendJson(res, 503, STORE_UNAVAILABLE);
+      },
+    );
   };
 }

@@ -1,5 +1,6 @@
 // The agent's own endpoints. Paths are matched exactly (query ignored); each route lists its methods.
 import type { ServerResponse } from 'node:http';
+import type { Warnings } from '../log/warnings.js';
 import { errorBody, sendJson } from './respond.js';
 
 export interface RouteContext {
@@ -19,19 +20,40 @@ const METHOD_NOT_ALLOWED = errorBody('method_not_allowed', 'use GET or HEAD');
 const LIVE = JSON.stringify({ status: 'ok' });
 const READY = JSON.stringify({ status: 'ready' });
 const DRAINING = JSON.stringify({ status: 'draining' });
+const STORE_DOWN_OPEN = JSON.stringify({ status: 'degraded', rateLimitStore: 'unavailable', onStoreError: 'open' });
+const STORE_DOWN_CLOSED = JSON.stringify({ status: 'unavailable', rateLimitStore: 'unavailable', onStoreError: 'closed' });
 
-export function createRoutes(version: string, diagnostics: boolean): Routes {
+export interface RouteOptions {
+  version: string;
+  diagnostics: boolean;
+  /** Whether the shared rate-limit store answers; null when buckets live in this process. */
+  storeHealthy: (() => boolean) | null;
+  /** With a fail-closed store, an unreachable store makes the agent unready (every request would get 503). */
+  storeFailClosed: boolean;
+  warnings: Warnings;
+}
+
+export function createRoutes({ version, diagnostics, storeHealthy, storeFailClosed, warnings }: RouteOptions): Routes {
   const started = performance.now();
   let draining = false;
+  const readiness = (res: ServerResponse) => {
+    if (draining) return sendJson(res, 503, DRAINING);
+    if (storeHealthy === null || storeHealthy()) return sendJson(res, 200, READY);
+    // Open: still serving, unlimited. Closed: refusing traffic, so the load balancer should look elsewhere.
+    sendJson(res, storeFailClosed ? 503 : 200, storeFailClosed ? STORE_DOWN_CLOSED : STORE_DOWN_OPEN);
+  };
   const table: Record<string, (ctx: RouteContext) => void> = {
     '/health': ({ res }) => {
       const uptime = Math.round((performance.now() - started) / 10) / 100;
       sendJson(res, 200, JSON.stringify({ status: draining ? 'draining' : 'ok', version, uptime }));
     },
     '/health/live': ({ res }) => sendJson(res, 200, LIVE),
-    '/health/ready': ({ res }) => (draining ? sendJson(res, 503, DRAINING) : sendJson(res, 200, READY)),
+    '/health/ready': ({ res }) => readiness(res),
   };
-  if (diagnostics) table['/debug/client'] = (ctx) => sendJson(ctx.res, 200, JSON.stringify(ctx.client()));
+  if (diagnostics) {
+    table['/debug/client'] = (ctx) => sendJson(ctx.res, 200, JSON.stringify(ctx.client()));
+    table['/debug/warnings'] = ({ res }) => sendJson(res, 200, JSON.stringify(warnings.snapshot()));
+  }
 
   return {
     handle(path, method, ctx) {

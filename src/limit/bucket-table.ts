@@ -5,6 +5,7 @@
 // the client least likely to still be limited). Checking an existing bucket allocates nothing.
 import { randomBytes } from 'node:crypto';
 import { V4, words } from '../net/address.js';
+import { prefixMask } from './client-key.js';
 
 export interface BucketOptions {
   /** Tokens a new client starts with: the burst it may send at once. */
@@ -38,7 +39,7 @@ export class BucketTable {
   private readonly mask: number;
   private readonly perMs: number;
   private readonly capacity: number;
-  private readonly prefixMask = new Uint32Array(4);
+  private readonly prefixMask: Uint32Array;
   // A per-process seed keeps outsiders from choosing addresses that collide on purpose.
   private readonly seed: number = randomBytes(4).readUInt32LE(0);
 
@@ -51,10 +52,7 @@ export class BucketTable {
     this.used = new Uint8Array(this.slots);
     this.capacity = options.capacity;
     this.perMs = options.refillPerSecond / 1000;
-    for (let k = 0; k < 4; k++) {
-      const bits = Math.max(0, Math.min(32, options.ipv6Prefix - 32 * k));
-      this.prefixMask[k] = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-    }
+    this.prefixMask = prefixMask(options.ipv6Prefix);
   }
 
   /** Clients currently holding a bucket. */

@@ -1,33 +1,49 @@
-// The per-client limiter the request path calls: bucket table, exempt paths and the IETF
-// RateLimit-Policy / RateLimit header values (draft-ietf-httpapi-ratelimit-headers).
-import { BucketTable, type BucketOptions } from './bucket-table.js';
+// The per-client limiter the request path calls: which policy applies, who is never limited, and the
+// IETF RateLimit-Policy / RateLimit header values (draft-ietf-httpapi-ratelimit-headers).
+import type { ServerResponse } from 'node:http';
+import { setHas, type CidrSet } from '../net/cidr-set.js';
+import { buildPolicies, selectPolicy, type Policy, type PolicyOptions } from './policies.js';
 
-export interface RateLimitOptions extends BucketOptions {
+export interface RateLimitOptions extends PolicyOptions {
   /** Paths (matched exactly, query ignored) never limited, e.g. the load balancer's health checks. */
   exempt: readonly string[];
+  /** Clients never limited. */
+  allow: CidrSet;
 }
 
-const POLICY_NAME = 'default';
+/** A token-bucket store shared by several agents (Redis); the in-memory tables need no such object. */
+export interface SharedStore {
+  take(key: string, capacity: number, refillPerSecond: number): Promise<{ allowed: boolean; remaining: number; resetSeconds: number; retryAfterSeconds: number }>;
+  readonly healthy: boolean;
+  close(): Promise<void>;
+}
 
 export class RateLimiter {
-  readonly table: BucketTable;
-  /** Constant for the process, rendered once: the quota and the seconds it takes to refill. */
-  readonly policyHeader: string;
+  readonly policies: readonly Policy[];
   private readonly exempt: readonly string[];
+  private readonly allow: CidrSet;
+  private readonly allowEmpty: boolean;
 
   constructor(options: RateLimitOptions) {
-    this.table = new BucketTable(options);
+    this.policies = buildPolicies(options);
     this.exempt = options.exempt;
-    const window = Math.max(1, Math.ceil(options.capacity / options.refillPerSecond));
-    this.policyHeader = `"${POLICY_NAME}";q=${options.capacity};w=${window}`;
+    this.allow = options.allow;
+    this.allowEmpty = options.allow.blocks.length === 0;
   }
 
-  isExempt(path: string): boolean {
-    return this.exempt.includes(path);
+  /**
+   * The policy for this request, or null when it is not limited: an exempt path, or a client (whose
+   * address is in the scratch words) on the allow-list.
+   */
+  policyFor(path: string, method: string, family: number): Policy | null {
+    if (this.exempt.includes(path)) return null;
+    if (!this.allowEmpty && setHas(this.allow, family)) return null;
+    return selectPolicy(this.policies, path, method);
   }
+}
 
-  /** Value of the RateLimit header after the last take(). */
-  stateHeader(): string {
-    return `"${POLICY_NAME}";r=${this.table.remaining};t=${this.table.resetSeconds}`;
-  }
+/** Sets RateLimit-Policy and RateLimit from the bucket's state after a take. */
+export function setLimitHeaders(res: ServerResponse, policy: Policy, remaining: number, resetSeconds: number): void {
+  res.setHeader('ratelimit-policy', policy.policyHeader);
+  res.setHeader('ratelimit', `"${policy.name}";r=${remaining};t=${resetSeconds}`);
 }

@@ -12,7 +12,7 @@ export interface AgentLogger {
 export function createLogger(level: LogLevel, file: string | null): AgentLogger {
   // Open once synchronously so a bad path fails start-up with a clear error instead of an async crash.
   if (file !== null) closeSync(openSync(file, 'a'));
-  const destination = pino.destination({ dest: file ?? 1, sync: false });
+  const destination = pino.destination({ dest: file ?? 1, sync: false, minLength: 4096, periodicFlush: 100 });
   const logger = pino(
     {
       level,

@@ -114,6 +114,32 @@ limits('over the limit: 429 with Retry-After, RateLimit headers and a JSON body;
   }
 });
 
+limits('rules per route with their own policy names, and allow-listed clients never limited', async () => {
+  const rules = JSON.stringify([{ path: '/mcp', method: 'POST', capacity: 1, refillPerSecond: 0.01 }]);
+  const agent = await startAgent(['--rate-limit-rules', rules, '--rate-limit-allow', '127.0.0.30, 10.0.0.0/8', '--rate-limit-capacity', '5', '--trust-proxy', 'false']);
+  try {
+    const first = await get(agent.port, '/mcp', { method: 'POST', localAddress: '127.0.0.20' });
+    assert.is(first.status, 404);
+    assert.is(first.headers['ratelimit-policy'], '"POST /mcp";q=1;w=100');
+    assert.is(first.headers.ratelimit, '"POST /mcp";r=0;t=100');
+    const second = await get(agent.port, '/mcp', { method: 'POST', localAddress: '127.0.0.20' });
+    assert.is(second.status, 429);
+    assert.is(second.headers['retry-after'], '100');
+    // Another method on the same path falls to the default policy, with its own bucket.
+    const other = await get(agent.port, '/mcp', { localAddress: '127.0.0.20' });
+    assert.is(other.status, 404);
+    assert.is(other.headers['ratelimit-policy'], '"default";q=5;w=1');
+    // An allow-listed client is never limited and gets no RateLimit headers.
+    for (let i = 0; i < 3; i++) {
+      const allowed = await get(agent.port, '/mcp', { method: 'POST', localAddress: '127.0.0.30' });
+      assert.is(allowed.status, 404);
+      assert.is(allowed.headers.ratelimit, undefined);
+    }
+  } finally {
+    await agent.stop();
+  }
+});
+
 const lifecycle = suite('lifecycle');
 
 lifecycle('SIGTERM lets an in-flight request finish, then exits 0 with logs flushed', async () => {

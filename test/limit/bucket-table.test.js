@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BucketTable } from '../../dist/limit/bucket-table.js';
-import { RateLimiter } from '../../dist/limit/rate-limiter.js';
+import { RateLimiter, setLimitHeaders } from '../../dist/limit/rate-limiter.js';
+import { compileAddressList } from '../../dist/trust/compile.js';
 import { parseIp } from '../../dist/net/address.js';
 
 const options = { capacity: 5, refillPerSecond: 2, ipv6Prefix: 56, maxClients: 1000 };
@@ -69,14 +70,50 @@ test('memory is bounded: a million distinct clients never grow the table', () =>
   assert.is(table.remaining, 3);
 });
 
-test('the limiter renders IETF RateLimit-Policy and RateLimit values', () => {
-  const limiter = new RateLimiter({ ...options, exempt: ['/health'] });
-  assert.is(limiter.policyHeader, '"default";q=5;w=3');
-  take(limiter.table, '198.51.100.1', 0);
-  assert.is(limiter.stateHeader(), '"default";r=4;t=1');
-  assert.ok(limiter.isExempt('/health'));
-  assert.not.ok(limiter.isExempt('/health/x'));
-  assert.not.ok(limiter.isExempt('/mcp'));
+test('policies: rules by path prefix (whole segments) and method, first match wins, then the default', () => {
+  const limiter = new RateLimiter({
+    ...options,
+    exempt: ['/health'],
+    allow: compileAddressList(['10.0.0.0/8', '2001:db8::/32']).set,
+    rules: [
+      { path: '/mcp', method: 'post', capacity: 2, refillPerSecond: 1 },
+      { name: 'tools', path: '/mcp/', capacity: 7, refillPerSecond: 7 },
+      { path: '/admin/', capacity: 1, refillPerSecond: 0.1 },
+    ],
+  });
+  const pick = (path, method = 'GET', client = '198.51.100.1') => limiter.policyFor(path, method, parseIp(client, 0, client.length))?.name ?? null;
+  assert.is(pick('/mcp', 'POST'), 'POST /mcp');
+  assert.is(pick('/mcp/tools', 'POST'), 'POST /mcp');
+  assert.is(pick('/mcp/tools', 'GET'), 'tools');
+  assert.is(pick('/mcp', 'GET'), 'default');
+  assert.is(pick('/mcpx', 'POST'), 'default');
+  assert.is(pick('/admin/users'), '/admin/');
+  assert.is(pick('/admin'), 'default');
+  // Exempt paths and allow-listed clients are never limited.
+  assert.is(pick('/health'), null);
+  assert.is(pick('/mcp', 'POST', '10.9.9.9'), null);
+  assert.is(pick('/mcp', 'POST', '::ffff:10.9.9.9'), null);
+  assert.is(pick('/mcp', 'POST', '2001:db8::5'), null);
+  assert.is(pick('/mcp', 'POST', '2001:db9::5'), 'POST /mcp');
+  // Each policy has its own buckets and its own RateLimit-Policy value.
+  const [post, tools, admin, fallback] = limiter.policies;
+  assert.is(post.policyHeader, '"POST /mcp";q=2;w=2');
+  assert.is(tools.policyHeader, '"tools";q=7;w=1');
+  assert.is(admin.policyHeader, '"/admin/";q=1;w=10');
+  assert.is(fallback.policyHeader, '"default";q=5;w=3');
+  take(post.table, '198.51.100.1', 0);
+  take(post.table, '198.51.100.1', 0);
+  assert.not.ok(take(post.table, '198.51.100.1', 0));
+  assert.ok(take(fallback.table, '198.51.100.1', 0), 'a refusal under one policy leaves the others alone');
+});
+
+test('RateLimit header values come from the bucket state', () => {
+  const headers = {};
+  const res = { setHeader: (name, value) => (headers[name] = value) };
+  const [policy] = new RateLimiter({ ...options, exempt: [], allow: compileAddressList([]).set, rules: [] }).policies;
+  take(policy.table, '198.51.100.1', 0);
+  setLimitHeaders(res, policy, policy.table.remaining, policy.table.resetSeconds);
+  assert.equal(headers, { 'ratelimit-policy': '"default";q=5;w=3', ratelimit: '"default";r=4;t=1' });
 });
 
 test.run();
