@@ -8,8 +8,8 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { get, startAgent } from '../helpers/agent.js';
-import { IS_ROOT, ROOT, block, example, freePort, render, requireServer, startServer, tempDir } from '../helpers/proxy.js';
+import { get } from '../helpers/agent.js';
+import { FORGED, IS_ROOT, ROOT, accessLine, behindProxy, block, example, render, requestLine, requireServer, startServer, tempDir } from '../helpers/proxy.js';
 
 const EXAMPLE_FILE = join('examples', 'apache.conf');
 const EXAMPLE = example('apache.conf');
@@ -69,54 +69,26 @@ ${VHOST.replaceAll(AGENT_IN_EXAMPLE, '127.0.0.1:{{agentPort}}')}
 </VirtualHost>
 `;
 
-/**
- * Starts the agent (with `agentArgs`, diagnostics on, debug log so each line carries the forwarding
- * headers it received) and Apache in front of it; runs `fn`; always stops both and removes the temp dir.
- */
-async function behindApache(agentArgs, fn) {
-  const agent = await startAgent(['--diagnostics', '--log-level', 'debug', ...agentArgs]);
-  let dir;
-  let proxy;
-  try {
-    dir = await tempDir('apache');
-    const port = await freePort();
-    await writeFile(join(dir, 'httpd.conf'), render(TEMPLATE, { dir, port, agentPort: agent.port }));
-    proxy = await startServer({
-      name: 'apache',
-      command: APACHE,
-      args: ['-d', dir, '-f', join(dir, 'httpd.conf'), '-DFOREGROUND'],
-      port,
-      dir,
-      errorLog: join(dir, 'error.log'),
-      stopSignal: 'SIGTERM', // httpd stops its children, then exits
-    });
-    await fn({ agent, port, proxy });
-  } catch (err) {
-    if (proxy) console.error(`--- what Apache said while the failing test ran ---\n${await proxy.describe()}`);
-    const exit = agent.child.exitCode ?? agent.child.signalCode ?? 'still running';
-    const lines = agent.logs.slice(-6).map((l) => JSON.stringify(l)).join('\n');
-    console.error(`--- the agent (${exit}) ---\nstderr: ${agent.stderr}\nlast log lines:\n${lines}`);
-    throw err;
-  } finally {
-    if (proxy) await proxy.stop();
-    else if (dir) await rm(dir, { recursive: true, force: true });
-    await agent.stop();
-  }
+/** Runs `fn` with the agent (started with `agentArgs`) behind Apache configured from TEMPLATE. */
+function behindApache(agentArgs, fn) {
+  return behindProxy({
+    name: 'Apache',
+    agentArgs,
+    startProxy: async ({ agent, dir, port }) => {
+      await writeFile(join(dir, 'httpd.conf'), render(TEMPLATE, { dir, port, agentPort: agent.port }));
+      const proxy = await startServer({
+        name: 'apache',
+        command: APACHE,
+        args: ['-d', dir, '-f', join(dir, 'httpd.conf'), '-DFOREGROUND'],
+        port,
+        dir,
+        errorLog: join(dir, 'error.log'),
+        stopSignal: 'SIGTERM', // httpd stops its children, then exits
+      });
+      return { proxy };
+    },
+  }, fn);
 }
-
-/** The server's access-log line for the request it forwarded with this id (second field). */
-const accessLine = (proxy, id) => proxy.waitForLine('access.log', (line) => line.split(' ')[1] === id);
-
-const requestLine = (agent, res) => agent.waitForLog((l) => l.msg === 'request' && l.reqId === res.headers['x-request-id']);
-
-// What a hostile client sends: a made-up client address, scheme, host and request id.
-const FORGED = {
-  host: 'mcp.example.com',
-  'x-forwarded-for': '6.6.6.6',
-  'x-forwarded-proto': 'https',
-  'x-forwarded-host': 'evil.example',
-  'x-request-id': 'forged-id',
-};
 
 test('the example has the directives the agent relies on, and is a valid httpd config as a whole (apache2 -t)', async () => {
   const directive = (name) => VHOST.split('\n').map((l) => l.trim()).filter((l) => l.split(/\s+/)[0].toLowerCase() === name.toLowerCase());

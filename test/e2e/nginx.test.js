@@ -14,8 +14,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { get, startAgent } from '../helpers/agent.js';
-import { ROOT, block, example, freePort, render, requireServer, startServer, tempDir } from '../helpers/proxy.js';
+import { get } from '../helpers/agent.js';
+import { FORGED, ROOT, accessLine, behindProxy, block, example, render, requestLine, requireServer, startServer, tempDir } from '../helpers/proxy.js';
 
 const LOCATION_OPEN = /^\s*location\s+\/\s*\{\s*$/;
 const AGENT_IN_EXAMPLE = '127.0.0.1:3050';
@@ -123,61 +123,35 @@ ${conf.location.replaceAll(AGENT_IN_EXAMPLE, '127.0.0.1:{{agentPort}}')}
 }
 
 /**
- * Starts the agent (with `agentArgs`, diagnostics on, debug log so each line carries the forwarding
- * headers it received) and nginx in front of it, configured from `conf` (examples/nginx.conf unless
- * told), also listening on [::1] when `ipv6`; runs `fn`; always stops both and removes the temp dir.
+ * Runs `fn` with the agent (started with `agentArgs`) behind nginx configured from `conf`
+ * (examples/nginx.conf unless told), also listening on [::1] when `ipv6` (then `fn` gets `port6` too).
  */
-async function behindNginx(agentArgs, fn, { conf = CONF.xff, ipv6 = false } = {}) {
-  const agent = await startAgent(['--diagnostics', '--log-level', 'debug', ...agentArgs]);
-  let dir;
-  let proxy;
-  try {
-    dir = await tempDir('nginx');
-    const port = await freePort();
-    const values = { dir, port, agentPort: agent.port };
-    if (ipv6) {
-      values.port6 = await freePort6();
-      if (values.port6 === null) throw new Error('no free port on [::1]');
-    }
-    await writeFile(join(dir, 'nginx.conf'), render(template(conf, ipv6), values));
-    proxy = await startServer({
-      name: 'nginx',
-      command: NGINX,
-      args: ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'],
-      port,
-      dir,
-      errorLog: join(dir, 'error.log'),
-      stopSignal: 'SIGQUIT', // graceful: finishes what is in flight, then exits
-    });
-    await fn({ agent, port, port6: values.port6, proxy });
-  } catch (err) {
-    if (proxy) console.error(`--- what nginx said while the failing test ran ---\n${await proxy.describe()}`);
-    const exit = agent.child.exitCode ?? agent.child.signalCode ?? 'still running';
-    const lines = agent.logs.slice(-6).map((l) => JSON.stringify(l)).join('\n');
-    console.error(`--- the agent (${exit}) ---\nstderr: ${agent.stderr}\nlast log lines:\n${lines}`);
-    throw err;
-  } finally {
-    if (proxy) await proxy.stop();
-    else if (dir) await rm(dir, { recursive: true, force: true });
-    await agent.stop();
-  }
+function behindNginx(agentArgs, fn, { conf = CONF.xff, ipv6 = false } = {}) {
+  return behindProxy({
+    name: 'nginx',
+    agentArgs,
+    startProxy: async ({ agent, dir, port }) => {
+      const values = { dir, port, agentPort: agent.port };
+      if (ipv6) {
+        values.port6 = await freePort6();
+        if (values.port6 === null) throw new Error('no free port on [::1]');
+      }
+      await writeFile(join(dir, 'nginx.conf'), render(template(conf, ipv6), values));
+      const proxy = await startServer({
+        name: 'nginx',
+        command: NGINX,
+        args: ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'],
+        port,
+        dir,
+        errorLog: join(dir, 'error.log'),
+        stopSignal: 'SIGQUIT', // graceful: finishes what is in flight, then exits
+      });
+      return { proxy, port6: values.port6 };
+    },
+  }, fn);
 }
 
-/** The server's access-log line for the request it forwarded with this id (second field). */
-const accessLine = (proxy, id) => proxy.waitForLine('access.log', (line) => line.split(' ')[1] === id);
-
-const requestLine = (agent, res) => agent.waitForLog((l) => l.msg === 'request' && l.reqId === res.headers['x-request-id']);
-
-// What a hostile client sends: a made-up client address, scheme, host and request id.
-const FORGED = {
-  host: 'mcp.example.com',
-  'x-forwarded-for': '6.6.6.6',
-  'x-forwarded-proto': 'https',
-  'x-forwarded-host': 'evil.example',
-  'x-request-id': 'forged-id',
-};
-
-// The same, in every header the agent can be told to read.
+// FORGED (helpers/proxy.js), in every header the agent can be told to read.
 const FORGED_ALL = {
   ...FORGED,
   forwarded: 'for=6.6.6.6;proto=https;host=evil.example',

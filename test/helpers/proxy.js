@@ -1,7 +1,8 @@
 // Shared plumbing for the end-to-end suites that put a REAL reverse proxy (nginx, Apache, ...) in
 // front of the agent: a free loopback port, a private temp dir, rendering the proxy's config from a
 // template (with blocks taken verbatim from examples/), starting the server in the foreground, waiting
-// until it accepts connections, and always stopping it and removing the temp dir.
+// until it accepts connections, and always stopping it and removing the temp dir; plus the runner that
+// puts the agent behind such a server (behindProxy) and what the suites look up in the two logs.
 //
 // Every server is started in its own process group, so stop() reaches its workers too, and an exit
 // hook kills whatever a crashed test file left behind. All traffic stays on 127.0.0.0/8.
@@ -12,6 +13,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startAgent } from './agent.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const IN_CI = process.env.CI === 'true';
@@ -239,3 +241,50 @@ export async function startServer({ name, command, args, port, dir, errorLog, st
     stop,
   };
 }
+
+/**
+ * Starts the agent (with `agentArgs`, diagnostics on, debug log so each line carries the forwarding
+ * headers it received), then the proxy in front of it with `startProxy({ agent, dir, port })`: `dir` is a
+ * fresh temp dir for it and `port` a free loopback port for it to listen on; it resolves with
+ * `{ proxy, ...more }`, `proxy` from startServer. Runs `fn({ agent, port, proxy, ...more })`. When
+ * anything fails, prints what the proxy (`name`) and the agent said; always stops both and removes the
+ * temp dir.
+ */
+export async function behindProxy({ name, agentArgs, startProxy }, fn) {
+  const agent = await startAgent(['--diagnostics', '--log-level', 'debug', ...agentArgs]);
+  let dir;
+  let proxy;
+  try {
+    dir = await tempDir(name.toLowerCase());
+    const port = await freePort();
+    const { proxy: started, ...more } = await startProxy({ agent, dir, port });
+    proxy = started;
+    await fn({ agent, port, proxy, ...more });
+  } catch (err) {
+    if (proxy) console.error(`--- what ${name} said while the failing test ran ---\n${await proxy.describe()}`);
+    const exit = agent.child.exitCode ?? agent.child.signalCode ?? 'still running';
+    const lines = agent.logs.slice(-6).map((l) => JSON.stringify(l)).join('\n');
+    console.error(`--- the agent (${exit}) ---\nstderr: ${agent.stderr}\nlast log lines:\n${lines}`);
+    throw err;
+  } finally {
+    // Once started, the proxy's stop() removes the temp dir; before that, nobody else will.
+    if (proxy) await proxy.stop();
+    else if (dir) await rm(dir, { recursive: true, force: true });
+    await agent.stop();
+  }
+}
+
+/** The server's access-log line for the request it forwarded with this id (second field). */
+export const accessLine = (proxy, id) => proxy.waitForLine('access.log', (line) => line.split(' ')[1] === id);
+
+/** The agent's `request` log line for the response `res` (matched by the X-Request-Id it answered with). */
+export const requestLine = (agent, res) => agent.waitForLog((l) => l.msg === 'request' && l.reqId === res.headers['x-request-id']);
+
+// What a hostile client sends: a made-up client address, scheme, host and request id.
+export const FORGED = {
+  host: 'mcp.example.com',
+  'x-forwarded-for': '6.6.6.6',
+  'x-forwarded-proto': 'https',
+  'x-forwarded-host': 'evil.example',
+  'x-request-id': 'forged-id',
+};
