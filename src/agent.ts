@@ -11,7 +11,7 @@ import { prefixMask } from './limit/client-key.js';
 import { RateLimiter, type SharedStore } from './limit/rate-limiter.js';
 import type { AgentLogger } from './log/logger.js';
 import { Warnings } from './log/warnings.js';
-import { TRUST_ALL, TRUST_HOPS, type AddressList, type CompiledTrust } from './trust/compile.js';
+import { trustsAnyPeer, type AddressList, type CompiledTrust } from './trust/compile.js';
 
 export interface Agent {
   server: Server;
@@ -64,7 +64,7 @@ export function createAgent({ config, trust, allow, log, version, store }: Agent
     pipeline,
   );
 
-  if (trust.kind === TRUST_ALL || (trust.kind === TRUST_HOPS && trust.hops > 0)) {
+  if (trustsAnyPeer(trust)) {
     logger.warn(
       { trustProxy: config.trustProxy },
       'trustProxy accepts forwarded addresses from any peer: a client that reaches the agent directly can choose its own IP. Prefer the proxies\' addresses.',

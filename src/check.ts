@@ -5,7 +5,7 @@ import { compileSource, MODE_SINGLE } from './forwarded/source.js';
 import { maskOf, type Cidr } from './net/cidr.js';
 import { buildPolicies } from './limit/policies.js';
 import { NAMED_RANGES } from './trust/names.js';
-import { compileAddressList, TRUST_ALL, TRUST_HOPS, TRUST_NONE, type AddressList, type CompiledTrust } from './trust/compile.js';
+import { compileAddressList, trustsAnyPeer, trustsNoPeer, type AddressList, type CompiledTrust } from './trust/compile.js';
 
 export interface CheckInput {
   config: AgentConfig;
@@ -26,16 +26,15 @@ function isNonPublic(block: Cidr): boolean {
 
 export function warningsFor({ config, trust, allow, storeDown }: CheckInput): string[] {
   const warnings: string[] = [];
-  const permissive = trust.kind === TRUST_ALL || (trust.kind === TRUST_HOPS && trust.hops > 0);
-  if (permissive) {
+  if (trustsAnyPeer(trust)) {
     warnings.push(
-      `trustProxy ${JSON.stringify(config.trustProxy)} trusts positions, not addresses: any client that can reach the agent without passing your proxies can choose its own IP. List your proxies' addresses instead.`,
+      `trustProxy ${JSON.stringify(config.trustProxy)} believes any peer, whatever its address: any client that can reach the agent without passing your proxies can choose its own IP. List your proxies' addresses instead.`,
     );
   }
-  if (trust.kind === TRUST_NONE) {
-    warnings.push('trustProxy is false: forwarding headers are ignored, so behind a proxy every client shares the proxy\'s address and rate-limit bucket.');
+  if (trustsNoPeer(trust)) {
+    warnings.push(`trustProxy ${JSON.stringify(config.trustProxy)} trusts no proxy: forwarding headers are ignored, so behind a proxy every client shares the proxy's address and rate-limit bucket.`);
   }
-  const publicBlocks = trust.set?.blocks.filter((b) => !isNonPublic(b)) ?? [];
+  const publicBlocks = trust.set?.blocks.filter((b) => b.len > 0 && !isNonPublic(b)) ?? [];
   if (publicBlocks.length > 0) {
     warnings.push(`trustProxy includes public addresses (${publicBlocks.length} block${publicBlocks.length === 1 ? '' : 's'}): make sure each is a proxy you run, or its users can forge their IP.`);
   }
@@ -69,7 +68,8 @@ export function checkReport(input: CheckInput): string {
   if (rl.enabled) {
     const policies = buildPolicies({ ...rl, maxClients: 1 }).map((p) => `${p.path === null ? 'otherwise' : `${p.method ?? 'any'} ${p.path}`} → ${p.policyHeader}`);
     lines.push(`rate limit:    ${policies.join('; ')}`);
-    lines.push(`               per client (IPv6 per /${rl.ipv6Prefix}), up to ${rl.maxClients} clients per policy in memory; exempt paths: ${rl.exempt.join(', ') || 'none'}; never limited: ${allow.summary || 'nobody'}`);
+    const held = storeStatus === null ? `, up to ${rl.maxClients} clients per policy in memory` : '';
+    lines.push(`               per client (IPv6 per /${rl.ipv6Prefix})${held}; exempt paths: ${rl.exempt.join(', ') || 'none'}; never limited: ${allow.summary || 'nobody'}`);
     lines.push(`store:         ${storeStatus ?? 'memory (this process only)'}`);
   } else {
     lines.push('rate limit:    off');

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Command-line entry point: configuration (exit 2 on any problem, before listening), then the agent,
 // then signal handling. Everything decided here happens once.
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createAgent } from './agent.js';
 import { checkReport } from './check.js';
 import { ConfigError } from './config/errors.js';
@@ -37,6 +39,7 @@ try {
   throw err;
 }
 if ('text' in loaded) {
+  if (loaded.action === 'print') for (const warning of loaded.warnings) process.stderr.write(`warning: ${warning}\n`);
   process.stdout.write(`${loaded.text}\n`);
   process.exit(0);
 }
@@ -70,7 +73,28 @@ function storeLine(config: AgentConfig, up: boolean): string {
   return up ? `redis at ${where}: reachable` : `redis at ${where}: UNREACHABLE`;
 }
 
+/** Why the log file cannot be written, without creating it (check must not leave files behind). */
+function unwritable(file: string): string | null {
+  try {
+    if (existsSync(file)) {
+      if (statSync(file).isDirectory()) return 'it is a directory';
+      accessSync(file, constants.W_OK);
+    } else {
+      accessSync(dirname(file), constants.W_OK);
+    }
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+function logFileProblem(file: string, why: string): string {
+  return `${origins['logging.file'].label}: cannot write log file ${JSON.stringify(file)}: ${why}`;
+}
+
 if (loaded.action === 'check') {
+  const why = config.logging.file === null ? null : unwritable(config.logging.file);
+  if (why !== null) fail([logFileProblem(config.logging.file as string, why)]);
   let storeStatus: string | null = null;
   let storeDown = false;
   if (redisConfig !== null) {
@@ -87,7 +111,7 @@ let log: AgentLogger;
 try {
   log = createLogger(config.logging.level, config.logging.file);
 } catch (err) {
-  fail([`${origins['logging.file'].label}: cannot open log file ${JSON.stringify(config.logging.file)}: ${(err as Error).message}`]);
+  fail([logFileProblem(config.logging.file as string, (err as Error).message)]);
 }
 
 let store: SharedStore | null = null;

@@ -26,7 +26,7 @@ export type LoadResult =
     }
   | { action: 'help'; text: string }
   | { action: 'version'; text: string }
-  | { action: 'print'; text: string };
+  | { action: 'print'; text: string; warnings: string[] };
 
 /** Where a leaf's value came from; `text` is what a flag or variable said, shown if it is rejected. */
 interface Leaf {
@@ -96,7 +96,12 @@ function schemaProblems({ data, leaves }: Merged, fileLabel: string | null): { p
   for (const err of errors) {
     if (err.keyword === 'additionalProperties') {
       const key = (err.params as { additionalProperty: string }).additionalProperty;
-      problems.push(problem(`${fileLabel}#${err.instancePath}/${escapeSegment(key)}`, `unknown key ${JSON.stringify(key)}`));
+      const pointer = `${err.instancePath}/${escapeSegment(key)}`;
+      // Inside a value given as JSON by a flag or variable, the key was typed there, not in the file.
+      const option = OPTIONS.find((o) => within(err.instancePath, o.pointer));
+      const leaf = option && leaves.get(option.key);
+      const label = leaf && leaf.origin.source !== 'file' ? `${leaf.origin.label} (at ${pointer.slice(option.pointer.length)})` : `${fileLabel}#${pointer}`;
+      problems.push(problem(label, `unknown key ${JSON.stringify(key)}`));
       continue;
     }
     if (deeper(err.instancePath)) continue;
@@ -165,6 +170,6 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
   delete merged.data.$schema;
   const config = merged.data as unknown as AgentConfig;
   const origins = Object.fromEntries(OPTIONS.map((o) => [o.key, merged.leaves.get(o.key)?.origin ?? DEFAULT_ORIGIN]));
-  if (args.action === 'print') return { action: 'print', text: printConfig(config, origins, trust, allow) };
+  if (args.action === 'print') return { action: 'print', text: printConfig(config, origins, trust, allow), warnings: vars.warnings };
   return { action: args.action === 'check' ? 'check' : 'run', config, origins, trust, allow, configFile: configFile && resolve(configFile), warnings: vars.warnings };
 }

@@ -7,7 +7,7 @@ import { SCHEMA, type SchemaNode } from './schema.js';
  * How the text of a flag or environment variable becomes a value. Text that does not convert stays a
  * string, so the schema rejects it with the same words it uses for a bad file value.
  */
-export type TextKind = 'string' | 'number' | 'boolean' | 'list' | 'json' | 'redis';
+export type TextKind = 'string' | 'number' | 'boolean' | 'list' | 'json' | 'redis' | 'file';
 
 export interface Option {
   /** Dotted path in AgentConfig, and the key of `origins` and of --print-config. */
@@ -40,7 +40,7 @@ export const OPTIONS: readonly Option[] = [
   TRUST_PROXY,
   option('clientIpHeader', '--client-ip-header', 'ONE_MCP_CLIENT_IP_HEADER', 'string', 'NAME'),
   option('logging.level', '--log-level', 'ONE_MCP_LOG_LEVEL', 'string', 'LEVEL'),
-  option('logging.file', '--log-file', 'ONE_MCP_LOG_FILE', 'string', 'PATH'),
+  option('logging.file', '--log-file', 'ONE_MCP_LOG_FILE', 'file', 'PATH'),
   option('rateLimit.enabled', '--rate-limit', 'ONE_MCP_RATE_LIMIT', 'boolean', 'BOOL'),
   option('rateLimit.capacity', '--rate-limit-capacity', 'ONE_MCP_RATE_LIMIT_CAPACITY', 'number', 'N'),
   option('rateLimit.refillPerSecond', '--rate-limit-refill', 'ONE_MCP_RATE_LIMIT_REFILL', 'number', 'N'),

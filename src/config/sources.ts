@@ -38,6 +38,9 @@ function fromText(option: Option, text: string): unknown {
       } catch {
         return text;
       }
+    case 'file':
+      // "-" is the usual spelling of standard output, and the only way to undo a file's path from outside.
+      return text === '-' ? null : text;
     case 'redis':
       // The flag names a Redis server; "memory" switches back to the in-process store.
       return text === 'memory' ? text : { redis: { url: text } };
@@ -68,8 +71,8 @@ export function readArgv(argv: readonly string[]): ArgvResult {
 
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    // `1mcp-agent check ...` reads like the subcommand it is; it must come first.
-    if (i === 0 && arg === 'check') {
+    // `1mcp-agent check ...` reads like the subcommand it is (a flag's value never gets here).
+    if (arg === 'check') {
       actions.add('check');
       continue;
     }

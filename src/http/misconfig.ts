@@ -4,7 +4,7 @@
 import { NONE, parseIp, words } from '../net/address.js';
 import { setHas, type CidrSet } from '../net/cidr-set.js';
 import type { Warnings } from '../log/warnings.js';
-import { compileAddressList, TRUST_ALL, TRUST_HOPS, TRUST_NONE, TRUST_SET, type CompiledTrust } from '../trust/compile.js';
+import { compileAddressList, trustsAnyPeer, trustsNoPeer, type CompiledTrust } from '../trust/compile.js';
 
 const WINDOW_MS = 60_000;
 const DOMINANT_MIN_REQUESTS = 100;
@@ -22,7 +22,8 @@ export interface MisconfigDetector {
 
 export function createMisconfigDetector(trust: CompiledTrust, warnings: Warnings): MisconfigDetector {
   const nonPublic: CidrSet = compileAddressList(['loopback', 'linklocal', 'uniquelocal']).set;
-  const permissive = trust.kind === TRUST_ALL || (trust.kind === TRUST_HOPS && trust.hops > 0);
+  const permissive = trustsAnyPeer(trust);
+  const ignoresHeaders = trustsNoPeer(trust);
   const candidate = new Uint32Array(4);
   let candidateFamily = NONE as number;
   let candidateIp = '';
@@ -62,8 +63,8 @@ export function createMisconfigDetector(trust: CompiledTrust, warnings: Warnings
       }
 
       if (hasHeader && !peerTrusted) {
-        if (trust.kind === TRUST_SET) warnings.emit('UNTRUSTED_PEER_FORWARDS', { peer }, now);
-        else if (trust.kind === TRUST_NONE && ++ignoredHeaders >= IGNORED_HEADERS_THRESHOLD) warnings.emit('FORWARDING_IGNORED', { peer }, now);
+        if (!ignoresHeaders) warnings.emit('UNTRUSTED_PEER_FORWARDS', { peer }, now);
+        else if (++ignoredHeaders >= IGNORED_HEADERS_THRESHOLD) warnings.emit('FORWARDING_IGNORED', { peer }, now);
       }
       // Last: it reuses the scratch words for the peer.
       if (permissive && !setHas(nonPublic, parseIp(peer, 0, peer.length))) {

@@ -118,6 +118,20 @@ export function compileTrust(value: TrustOption): CompiledTrust {
   return compileList(text);
 }
 
+/** Trust that lets any peer speak for its clients: true, a hop count, or a /0 block of either family. */
+export function trustsAnyPeer(trust: CompiledTrust): boolean {
+  if (trust.kind === TRUST_ALL) return true;
+  if (trust.kind === TRUST_HOPS) return trust.hops > 0;
+  return trust.kind === TRUST_SET && (trust.set as CidrSet).blocks.some((b) => b.len === 0);
+}
+
+/** Trust that believes no forwarding header at all: false, 0 hops, or an empty list. */
+export function trustsNoPeer(trust: CompiledTrust): boolean {
+  if (trust.kind === TRUST_NONE) return true;
+  if (trust.kind === TRUST_HOPS) return trust.hops === 0;
+  return trust.kind === TRUST_SET && (trust.set as CidrSet).blocks.length === 0;
+}
+
 /** Whether hop `hop` (0 = the socket), whose address is in the scratch words, is a trusted proxy. */
 export function isTrusted(trust: CompiledTrust, family: number, hop: number): boolean {
   switch (trust.kind) {

@@ -104,6 +104,23 @@ for (const [name, argv, env, label, reason] of CASES) {
   });
 }
 
+test('issue 5 settings: rules, store, store-error mode and allow-list report where they were written', () => {
+  const rules = file('rules.json', { rateLimit: { rules: [{ path: '/mcp', capacity: 5 }], store: { redis: {} }, allow: ['loopback', 'bogus'] } });
+  assert.equal(problemsOf(['--config', rules]), [
+    `${rules}#/rateLimit/rules/0: missing required key "refillPerSecond"`,
+    `${rules}#/rateLimit/store/redis: missing required key "url"`,
+    `${rules}#/rateLimit/allow/1: "bogus" is not an IP address, CIDR or range name`,
+  ]);
+  // A typo inside JSON typed on the command line is blamed on the flag, even when a file is loaded too.
+  assert.equal(problemsOf(['--config', rules, '--rate-limit-rules', '[{"path":"/mcp","capacity":1,"refillPerSecond":1,"methd":"POST"}]', '--rate-limit-redis', 'redis://h/0', '--rate-limit-allow', '']), [
+    '--rate-limit-rules (at /0/methd): unknown key "methd"',
+  ]);
+  assert.equal(problemsOf(['--rate-limit-redis', 'http://h', '--rate-limit-on-store-error', 'maybe']), [
+    '--rate-limit-redis: must be a redis:// or rediss:// URL, got "http://h"',
+    '--rate-limit-on-store-error: must be one of "open", "closed", got "maybe"',
+  ]);
+});
+
 test('a file overridden by a flag is still checked in full', () => {
   // The flag replaces the bad port, but the unknown key is still an error in the file.
   const path = file('overridden.json', { port: 'x', extra: 1 });

@@ -37,6 +37,12 @@ test('--print-config names the active client address header', () => {
   assert.match(single['clientIpHeader.active'].value, /^cf-connecting-ip: one address, believed only when the socket peer is trusted/);
 });
 
+test('--print-config never shows a password, and "-" sends the log to stdout', () => {
+  const printed = JSON.parse(loadConfig(['--print-config', '--rate-limit-redis', 'redis://user:s3cret@10.0.0.5:6379/0', '--log-file', '-'], {}).text);
+  assert.equal(printed['rateLimit.store'].value, { redis: { url: 'redis://user:***@10.0.0.5:6379/0' } });
+  assert.equal(printed['logging.file'], { value: null, source: 'flag', origin: '--log-file' });
+});
+
 test('--help lists every flag and its environment variable on one line, with its default', () => {
   const result = loadConfig(['--help'], {});
   assert.is(result.action, 'help');

@@ -95,7 +95,7 @@ test('the example has the directives the agent relies on, and is a valid httpd c
   assert.equal(directive('ProxyPreserveHost'), ['ProxyPreserveHost On']);
   assert.equal(directive('ProxyAddHeaders'), ['ProxyAddHeaders On']);
   assert.equal(directive('ProxyRequests'), ['ProxyRequests Off']);
-  assert.equal(directive('ProxyPass'), [`ProxyPass        / http://${AGENT_IN_EXAMPLE}/ ttl=4`]);
+  assert.equal(directive('ProxyPass'), [`ProxyPass        / http://${AGENT_IN_EXAMPLE}/ ttl=60`]);
   assert.equal(directive('ProxyPassReverse'), [`ProxyPassReverse / http://${AGENT_IN_EXAMPLE}/`]);
   assert.equal(directive('RequestHeader'), ['RequestHeader set X-Forwarded-Proto "expr=%{REQUEST_SCHEME}"', 'RequestHeader set X-Request-Id "%{UNIQUE_ID}e"']);
 

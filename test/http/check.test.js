@@ -18,11 +18,14 @@ test('check explains a safe configuration without warnings and exits 0', () => {
 test('--check lists the warnings that apply', () => {
   const out = run('--check', '--trust-proxy', '2', '--diagnostics', '--client-ip-header', 'x-real-ip');
   assert.is(out.status, 0);
-  assert.match(out.stdout, /trustProxy "2" trusts positions, not addresses/);
+  assert.match(out.stdout, /trustProxy "2" believes any peer, whatever its address/);
   assert.match(out.stdout, /clientIpHeader x-real-ip is believed as is/);
   assert.match(out.stdout, /diagnostics is on/);
   const open = run('check', '--trust-proxy', 'false');
-  assert.match(open.stdout, /trustProxy is false: forwarding headers are ignored/);
+  assert.match(open.stdout, /trustProxy "false" trusts no proxy: forwarding headers are ignored/);
+  // The same settings in other spellings get the same warnings.
+  assert.match(run('check', '--trust-proxy', '0').stdout, /trustProxy "0" trusts no proxy/);
+  assert.match(run('check', '--trust-proxy', 'loopback, 0.0.0.0/0').stdout, /believes any peer/);
   const wide = run('check', '--trust-proxy', '203.0.113.0/24, loopback');
   assert.match(wide.stdout, /trustProxy includes public addresses \(1 block\)/);
 });
@@ -34,6 +37,12 @@ test('check reports an unreachable Redis and what the agent would do', async () 
   assert.match(out.stdout, new RegExp(`store: +redis at 127\\.0\\.0\\.1:${port}/0: UNREACHABLE`));
   assert.match(out.stdout, /onStoreError "closed" the agent would answer 503/);
   assert.not.match(out.stdout, /secret/, 'credentials are never printed');
+});
+
+test('check fails as start-up would on a log file that cannot be written', () => {
+  const out = run('check', '--log-file', '/nonexistent-dir/agent.log');
+  assert.is(out.status, 2);
+  assert.match(out.stderr, /^--log-file: cannot write log file "\/nonexistent-dir\/agent\.log"/);
 });
 
 test('check with a bad configuration exits 2 with the problem', () => {
