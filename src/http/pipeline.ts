@@ -13,6 +13,7 @@ import type { Policy } from '../limit/policies.js';
 import type { Warnings } from '../log/warnings.js';
 import { requestId } from '../log/request-id.js';
 import type { CompiledTrust } from '../trust/compile.js';
+import { routePath } from './path.js';
 import { errorBody, sendJson } from './respond.js';
 import type { MisconfigDetector } from './misconfig.js';
 import type { Routes } from './routes.js';
@@ -40,6 +41,7 @@ function refuse(res: ServerResponse, ip: string, retryAfterSeconds: number): voi
   sendJson(res, 429, errorBody('rate_limited', `too many requests from ${ip}; retry in ${retryAfterSeconds} s`));
 }
 
+/** The path as the client wrote it, for the log: what was asked, before normalisation. */
 function pathOf(url: string): string {
   const q = url.indexOf('?');
   return q < 0 ? url : url.slice(0, q);
@@ -67,7 +69,7 @@ export function createPipeline(options: PipelineOptions) {
     const protocol = requestProtocol(encrypted, peerTrusted, source.mode, protoClaims(source, headers, chain));
     const id = requestId(peerTrusted ? headerText(headers['x-request-id']) : undefined);
     const url = req.url ?? '/';
-    const path = pathOf(url);
+    const path = routePath(url);
     res.setHeader('x-request-id', id);
 
     if (logRequests) {
@@ -75,7 +77,7 @@ export function createPipeline(options: PipelineOptions) {
         const entry: Record<string, unknown> = {
           reqId: id,
           method: req.method,
-          path,
+          path: pathOf(url),
           status: res.statusCode,
           ms: Math.round((performance.now() - started) * 1000) / 1000,
           ip,

@@ -54,7 +54,9 @@ function covers(prefix: string, path: string): boolean {
 export function selectPolicy(policies: readonly Policy[], path: string, method: string): Policy {
   for (let i = 0; i < policies.length - 1; i++) {
     const p = policies[i];
-    if ((p.method === null || p.method === method) && covers(p.path as string, path)) return p;
+    // HEAD is GET without the body: a GET rule must not be sidestepped by asking for HEAD.
+    const methodMatches = p.method === null || p.method === method || (method === 'HEAD' && p.method === 'GET');
+    if (methodMatches && covers(p.path as string, path)) return p;
   }
   return policies[policies.length - 1];
 }

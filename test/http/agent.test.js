@@ -129,6 +129,12 @@ limits('rules per route with their own policy names, and allow-listed clients ne
     const other = await get(agent.port, '/mcp', { localAddress: '127.0.0.20' });
     assert.is(other.status, 404);
     assert.is(other.headers['ratelimit-policy'], '"default";q=5;w=1');
+    // Other spellings of the path meet the same rule and its (empty) bucket.
+    for (const spelling of ['//mcp', '/./mcp', '/x/../mcp', '/%6dcp', '/mcp?x=1']) {
+      const res = await get(agent.port, spelling, { method: 'POST', localAddress: '127.0.0.20' });
+      assert.is(res.status, 429, spelling);
+      assert.is(res.headers['ratelimit-policy'], '"POST /mcp";q=1;w=100', spelling);
+    }
     // An allow-listed client is never limited and gets no RateLimit headers.
     for (let i = 0; i < 3; i++) {
       const allowed = await get(agent.port, '/mcp', { method: 'POST', localAddress: '127.0.0.30' });

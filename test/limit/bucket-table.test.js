@@ -79,6 +79,7 @@ test('policies: rules by path prefix (whole segments) and method, first match wi
       { path: '/mcp', method: 'post', capacity: 2, refillPerSecond: 1 },
       { name: 'tools', path: '/mcp/', capacity: 7, refillPerSecond: 7 },
       { path: '/admin/', capacity: 1, refillPerSecond: 0.1 },
+      { path: '/feed', method: 'GET', capacity: 3, refillPerSecond: 1 },
     ],
   });
   const pick = (path, method = 'GET', client = '198.51.100.1') => limiter.policyFor(path, method, parseIp(client, 0, client.length))?.name ?? null;
@@ -89,6 +90,9 @@ test('policies: rules by path prefix (whole segments) and method, first match wi
   assert.is(pick('/mcpx', 'POST'), 'default');
   assert.is(pick('/admin/users'), '/admin/');
   assert.is(pick('/admin'), 'default');
+  // HEAD is GET without a body, so it meets GET rules.
+  assert.is(pick('/feed', 'HEAD'), 'GET /feed');
+  assert.is(pick('/feed', 'POST'), 'default');
   // Exempt paths and allow-listed clients are never limited.
   assert.is(pick('/health'), null);
   assert.is(pick('/mcp', 'POST', '10.9.9.9'), null);
@@ -96,7 +100,7 @@ test('policies: rules by path prefix (whole segments) and method, first match wi
   assert.is(pick('/mcp', 'POST', '2001:db8::5'), null);
   assert.is(pick('/mcp', 'POST', '2001:db9::5'), 'POST /mcp');
   // Each policy has its own buckets and its own RateLimit-Policy value.
-  const [post, tools, admin, fallback] = limiter.policies;
+  const [post, tools, admin, , fallback] = limiter.policies;
   assert.is(post.policyHeader, '"POST /mcp";q=2;w=2');
   assert.is(tools.policyHeader, '"tools";q=7;w=1');
   assert.is(admin.policyHeader, '"/admin/";q=1;w=10');
