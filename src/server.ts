@@ -143,7 +143,11 @@ try {
 
 let stopping = false;
 async function stop(signal: string): Promise<void> {
-  if (stopping) return;
+  // A second signal while draining is an operator who will not wait: leave now.
+  if (stopping) {
+    process.stderr.write(`${signal} again: exiting without waiting for in-flight requests\n`);
+    process.exit(1);
+  }
   stopping = true;
   log.logger.info({ signal }, 'shutting down: finishing in-flight requests');
   await agent.shutdown(SHUTDOWN_GRACE_MS);

@@ -180,6 +180,22 @@ lifecycle('an idle keep-alive connection does not hold up shutdown', async () =>
   assert.ok(Date.now() - started < 5000, 'exits well before the grace period');
 });
 
+lifecycle('a second signal while draining exits at once with code 1', async () => {
+  const agent = await startAgent();
+  const socket = connect(agent.port, '127.0.0.1');
+  await new Promise((resolve) => socket.once('connect', resolve));
+  // A request that never completes keeps the agent draining.
+  socket.write('GET /health HTTP/1.1\r\nHost: test\r\n');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  agent.child.kill('SIGTERM');
+  await agent.waitForLog((l) => l.msg === 'shutting down: finishing in-flight requests');
+  agent.child.kill('SIGINT');
+  const { code } = await agent.exited;
+  socket.destroy();
+  assert.is(code, 1);
+  assert.match(agent.stderr, /SIGINT again: exiting without waiting/);
+});
+
 endpoints.run();
 identity.run();
 limits.run();
