@@ -13,6 +13,7 @@ import type { SharedStore } from './limit/rate-limiter.js';
 import { createLogger, type AgentLogger } from './log/logger.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
+const LOG_CLOSE_MS = 2_000;
 const STORE_STARTUP_WAIT_MS = 2_000;
 const DEFAULT_REDIS_PREFIX = '1mcp:rl:';
 
@@ -136,7 +137,7 @@ try {
 } catch (err) {
   const e = err as NodeJS.ErrnoException;
   log.logger.fatal({ code: e.code }, `cannot listen on ${config.host}:${config.port}: ${e.message}`);
-  log.flush();
+  await log.close(LOG_CLOSE_MS);
   process.stderr.write(`cannot listen on ${config.host}:${config.port}: ${e.message}\n`);
   process.exit(1);
 }
@@ -153,7 +154,7 @@ async function stop(signal: string): Promise<void> {
   await agent.shutdown(SHUTDOWN_GRACE_MS);
   await store?.close();
   log.logger.info('stopped');
-  log.flush();
+  await log.close(LOG_CLOSE_MS);
   process.exit(0);
 }
 process.on('SIGTERM', () => void stop('SIGTERM'));

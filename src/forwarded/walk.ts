@@ -1,7 +1,7 @@
 // The forwarding-chain walk: from the socket leftwards through X-Forwarded-For (or Forwarded) while each
 // hop is trusted. The header is scanned right to left in place (no split, no per-hop objects); the only
 // thing a call allocates is the client string, and not even that when its text is already canonical.
-import { NONE, parseHop, parseIp, textEnd, textStart, type Family } from '../net/address.js';
+import { NONE, parseHop, parseIp, textEnd, textStart, words, type Family } from '../net/address.js';
 import { canonicalText } from '../net/format.js';
 import { itemBefore, itemEnd, itemStart } from './items.js';
 import { elementBefore, elementKind, ELEMENT_BAD, ELEMENT_EMPTY, forEnd, forStart } from './rfc7239.js';
@@ -25,16 +25,40 @@ export const last = {
 let reachedAt = new Int32Array(64);
 
 // Behind a proxy almost every request comes from the same few sockets; on a dual-stack listener their
-// addresses read "::ffff:127.0.0.1". Remembering the last conversion makes that case allocation-free.
+// addresses read "::ffff:127.0.0.1". The last socket's words, canonical text and trust decision are kept,
+// so that case neither parses nor allocates.
 let lastSocket = '';
 let lastSocketText = '';
+let lastSocketFamily: Family = NONE;
+const lastSocketWords = new Uint32Array(4);
+let lastSocketTrust: CompiledTrust | null = null;
+let lastSocketTrusted = false;
 
-function socketText(family: Family, socket: string): string {
-  if (socket !== lastSocket) {
-    lastSocketText = canonicalText(family, socket, textStart, textEnd);
-    lastSocket = socket;
+/** Leaves the socket's address in the scratch words and returns its family. */
+function loadSocket(socket: string): Family {
+  if (socket === lastSocket) {
+    words[0] = lastSocketWords[0];
+    words[1] = lastSocketWords[1];
+    words[2] = lastSocketWords[2];
+    words[3] = lastSocketWords[3];
+    return lastSocketFamily;
   }
-  return lastSocketText;
+  const family = parseIp(socket, 0, socket.length);
+  lastSocketText = canonicalText(family, socket, textStart, textEnd);
+  lastSocketWords.set(words);
+  lastSocketFamily = family;
+  lastSocketTrust = null;
+  lastSocket = socket;
+  return family;
+}
+
+/** Whether the socket just loaded is a trusted proxy (hop 0): decided once per socket and trust. */
+function socketTrusted(trust: CompiledTrust, family: Family): boolean {
+  if (trust !== lastSocketTrust) {
+    lastSocketTrusted = isTrusted(trust, family, 0);
+    lastSocketTrust = trust;
+  }
+  return lastSocketTrusted;
 }
 
 function record(index: number, start: number, end: number): void {
@@ -53,13 +77,13 @@ function record(index: number, start: number, end: number): void {
  * joins them), read as `mode` says.
  */
 export function walkChain(trust: CompiledTrust, socket: string, header: string | undefined, mode: Mode): string {
-  let family = parseIp(socket, 0, socket.length);
-  const peerTrusted = isTrusted(trust, family, 0);
+  let family = loadSocket(socket);
+  const peerTrusted = socketTrusted(trust, family);
   last.peerTrusted = peerTrusted;
   last.reached = 0;
   if (!peerTrusted || header === undefined || header.length === 0) {
     last.family = family;
-    return socketText(family, socket);
+    return lastSocketText;
   }
 
   let reached = 0;
@@ -98,9 +122,9 @@ export function walkChain(trust: CompiledTrust, socket: string, header: string |
   last.reached = reached;
 
   if (reached === 0) {
-    family = parseIp(socket, 0, socket.length);
+    family = loadSocket(socket);
     last.family = family;
-    return socketText(family, socket);
+    return lastSocketText;
   }
   if (!wordsHoldClient) family = parseHop(header, reachedAt[reached * 2 - 2], reachedAt[reached * 2 - 1]);
   last.family = family;
