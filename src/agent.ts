@@ -3,6 +3,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AgentConfig } from './config/types.js';
+import type { TLSSocket } from 'node:tls';
+import { resolveWith } from './forwarded/resolve.js';
 import { compileSource } from './forwarded/source.js';
 import { createPipeline } from './http/pipeline.js';
 import { createRoutes } from './http/routes.js';
@@ -37,14 +39,19 @@ export function createAgent({ config, trust, allow, log, version, store }: Agent
   const warnings = new Warnings(logger);
   const storeFailClosed = rl.onStoreError === 'closed';
   const sharedStore = limiter === null ? null : store;
+  const source = compileSource(config.clientIpHeader);
   const routes = createRoutes({
     version,
     diagnostics: config.diagnostics,
     storeHealthy: sharedStore === null ? null : () => sharedStore.healthy,
     storeFailClosed,
     warnings,
+    describeClient: (req) => {
+      const peer = req.socket.remoteAddress ?? '';
+      const encrypted = (req.socket as TLSSocket).encrypted === true;
+      return { ...resolveWith(trust, source, peer, req.headers, encrypted), peer };
+    },
   });
-  const source = compileSource(config.clientIpHeader);
   const pipeline = createPipeline({
     trust,
     source,

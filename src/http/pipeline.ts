@@ -4,17 +4,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { requestProtocol } from '../forwarded/proto-host.js';
-import { headerText, protoClaims, resolveWith } from '../forwarded/resolve.js';
+import { headerText, protoClaims } from '../forwarded/resolve.js';
 import { MODE_FORWARDED, type ClientIpSource } from '../forwarded/source.js';
 import { last, walkChain } from '../forwarded/walk.js';
 import { clientKeyText } from '../limit/client-key.js';
-import { setLimitHeaders, type RateLimiter, type SharedStore } from '../limit/rate-limiter.js';
+import { pushLimitHeaders, type RateLimiter, type SharedStore } from '../limit/rate-limiter.js';
 import type { Policy } from '../limit/policies.js';
 import type { Warnings } from '../log/warnings.js';
 import { requestId } from '../log/request-id.js';
 import type { CompiledTrust } from '../trust/compile.js';
 import { routePath } from './path.js';
-import { errorBody, sendJson } from './respond.js';
+import { errorBody, sendJson, type HeaderList } from './respond.js';
 import type { MisconfigDetector } from './misconfig.js';
 import type { Routes } from './routes.js';
 
@@ -36,9 +36,9 @@ export interface PipelineOptions {
 const STORE_WARNING_INTERVAL_MS = 60_000;
 const STORE_UNAVAILABLE = errorBody('rate_limit_unavailable', 'the rate-limit store cannot answer; try again shortly');
 
-function refuse(res: ServerResponse, ip: string, retryAfterSeconds: number): void {
-  res.setHeader('retry-after', retryAfterSeconds);
-  sendJson(res, 429, errorBody('rate_limited', `too many requests from ${ip}; retry in ${retryAfterSeconds} s`));
+function refuse(res: ServerResponse, headers: HeaderList, ip: string, retryAfterSeconds: number): void {
+  headers.push('retry-after', retryAfterSeconds);
+  sendJson(res, 429, errorBody('rate_limited', `too many requests from ${ip}; retry in ${retryAfterSeconds} s`), headers);
 }
 
 /** The path as the client wrote it, for the log: what was asked, before normalisation. */
@@ -51,6 +51,39 @@ export function createPipeline(options: PipelineOptions) {
   const { trust, source, limiter, store, storeFailClosed, ipv6Mask, routes, logger, warnings, detector } = options;
   const debug = logger.isLevelEnabled('debug');
   const logRequests = logger.isLevelEnabled('info');
+
+  /**
+   * One line per answered request, written when the answer has been handed to the socket (every route
+   * answers synchronously, the shared store asynchronously); `ms` is the time until then.
+   */
+  function logRequest(req: IncomingMessage, res: ServerResponse, id: string, started: number, ip: string, peer: string, protocol: string, peerTrusted: boolean, hops: number): void {
+    const entry: Record<string, unknown> = {
+      reqId: id,
+      method: req.method,
+      path: pathOf(req.url ?? '/'),
+      status: res.statusCode,
+      ms: Math.round((performance.now() - started) * 1000) / 1000,
+      ip,
+      peer,
+      protocol,
+    };
+    if (res.destroyed && !res.writableEnded) entry.aborted = true;
+    if (debug) {
+      const headers = req.headers;
+      entry.peerTrusted = peerTrusted;
+      entry.hops = hops;
+      // Only what the resolution read: forged headers it ignored would mislead whoever debugs.
+      entry.forwarded =
+        source.mode === MODE_FORWARDED
+          ? { [source.header]: headers[source.header] }
+          : {
+              [source.header]: headers[source.header],
+              'x-forwarded-proto': headers['x-forwarded-proto'],
+              'x-forwarded-host': headers['x-forwarded-host'],
+            };
+    }
+    logger.info(entry, 'request');
+  }
 
   return function handle(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
@@ -68,69 +101,38 @@ export function createPipeline(options: PipelineOptions) {
     const encrypted = (req.socket as TLSSocket).encrypted === true;
     const protocol = requestProtocol(encrypted, peerTrusted, source.mode, protoClaims(source, headers, chain));
     const id = requestId(peerTrusted ? headerText(headers['x-request-id']) : undefined);
-    const url = req.url ?? '/';
-    const path = routePath(url);
-    res.setHeader('x-request-id', id);
-
-    if (logRequests) {
-      res.once('close', () => {
-        const entry: Record<string, unknown> = {
-          reqId: id,
-          method: req.method,
-          path: pathOf(url),
-          status: res.statusCode,
-          ms: Math.round((performance.now() - started) * 1000) / 1000,
-          ip,
-          peer,
-          protocol,
-        };
-        if (!res.writableFinished) entry.aborted = true;
-        if (debug) {
-          entry.peerTrusted = peerTrusted;
-          entry.hops = hops;
-          // Only what the resolution read: forged headers it ignored would mislead whoever debugs.
-          entry.forwarded =
-            source.mode === MODE_FORWARDED
-              ? { [source.header]: headers[source.header] }
-              : {
-                  [source.header]: headers[source.header],
-                  'x-forwarded-proto': headers['x-forwarded-proto'],
-                  'x-forwarded-host': headers['x-forwarded-host'],
-                };
-        }
-        logger.info(entry, 'request');
-      });
-    }
-
+    const path = routePath(req.url ?? '/');
     const method = req.method ?? 'GET';
-    const route = () =>
-      routes.handle(path, method, {
-        res,
-        client: () => ({ ...resolveWith(trust, source, peer, headers, encrypted), peer }),
-      });
+    const out: HeaderList = ['x-request-id', id];
 
     // Everything that reads the client's scratch words runs before the detector, which reuses them.
     const policy: Policy | null = limiter === null ? null : limiter.policyFor(path, method, last.family);
     if (policy === null || store === null) {
       const allowed = policy === null || policy.table.take(last.family, started);
       detector.observe(peer, chain !== undefined, peerTrusted, last.family, ip, started);
-      if (policy === null) return route();
-      setLimitHeaders(res, policy, policy.table.remaining, policy.table.resetSeconds);
-      return allowed ? route() : refuse(res, ip, policy.table.retryAfterSeconds);
+      if (policy !== null) pushLimitHeaders(out, policy, policy.table.remaining, policy.table.resetSeconds);
+      if (allowed) routes.handle(path, method, req, res, out);
+      else refuse(res, out, ip, (policy as Policy).table.retryAfterSeconds);
+      if (logRequests) logRequest(req, res, id, started, ip, peer, protocol, peerTrusted, hops);
+      return;
     }
     const key = `${policy.name}|${clientKeyText(last.family, ip, ipv6Mask)}`;
     detector.observe(peer, chain !== undefined, peerTrusted, last.family, ip, started);
     store.take(key, policy.capacity, policy.refillPerSecond).then(
       (decision) => {
-        setLimitHeaders(res, policy, decision.remaining, decision.resetSeconds);
-        if (decision.allowed) route();
-        else refuse(res, ip, decision.retryAfterSeconds);
+        pushLimitHeaders(out, policy, decision.remaining, decision.resetSeconds);
+        if (decision.allowed) routes.handle(path, method, req, res, out);
+        else refuse(res, out, ip, decision.retryAfterSeconds);
+        if (logRequests) logRequest(req, res, id, started, ip, peer, protocol, peerTrusted, hops);
       },
       (err: Error) => {
         warnings.emit('STORE_UNAVAILABLE', { error: err.message, failClosed: storeFailClosed }, performance.now(), STORE_WARNING_INTERVAL_MS);
-        if (!storeFailClosed) return route();
-        res.setHeader('retry-after', 1);
-        sendJson(res, 503, STORE_UNAVAILABLE);
+        if (!storeFailClosed) routes.handle(path, method, req, res, out);
+        else {
+          out.push('retry-after', 1);
+          sendJson(res, 503, STORE_UNAVAILABLE, out);
+        }
+        if (logRequests) logRequest(req, res, id, started, ip, peer, protocol, peerTrusted, hops);
       },
     );
   };

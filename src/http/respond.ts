@@ -1,10 +1,16 @@
-// JSON responses. Bodies are strings so constant ones can be rendered once at start-up.
+// JSON responses, written with one writeHead: headers gathered per request in a flat list go to the
+// socket without Node's per-setHeader validation and bookkeeping. Bodies are strings, so constant ones
+// are rendered once at start-up.
 import type { ServerResponse } from 'node:http';
 
-export function sendJson(res: ServerResponse, status: number, body: string): void {
-  res.statusCode = status;
-  res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.setHeader('content-length', Buffer.byteLength(body));
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** Response headers gathered while a request passes through: [name, value, name, value, ...]. */
+export type HeaderList = (string | number)[];
+
+export function sendJson(res: ServerResponse, status: number, body: string, headers: HeaderList): void {
+  headers.push('content-type', JSON_TYPE, 'content-length', Buffer.byteLength(body));
+  res.writeHead(status, headers as string[]);
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 

@@ -1,16 +1,10 @@
 // The agent's own endpoints. Paths are matched exactly (query ignored); each route lists its methods.
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Warnings } from '../log/warnings.js';
-import { errorBody, sendJson } from './respond.js';
-
-export interface RouteContext {
-  res: ServerResponse;
-  /** Lazily builds the resolved-client view; only /debug/client asks for it. */
-  client(): Record<string, unknown>;
-}
+import { errorBody, sendJson, type HeaderList } from './respond.js';
 
 export interface Routes {
-  handle(path: string, method: string, ctx: RouteContext): void;
+  handle(path: string, method: string, req: IncomingMessage, res: ServerResponse, headers: HeaderList): void;
   /** Flips /health/ready to 503 while the agent drains on shutdown. */
   setDraining(): void;
 }
@@ -31,39 +25,43 @@ export interface RouteOptions {
   /** With a fail-closed store, an unreachable store makes the agent unready (every request would get 503). */
   storeFailClosed: boolean;
   warnings: Warnings;
+  /** The resolved-client view for /debug/client, computed only when asked. */
+  describeClient: (req: IncomingMessage) => Record<string, unknown>;
 }
 
-export function createRoutes({ version, diagnostics, storeHealthy, storeFailClosed, warnings }: RouteOptions): Routes {
+type Route = (req: IncomingMessage, res: ServerResponse, headers: HeaderList) => void;
+
+export function createRoutes({ version, diagnostics, storeHealthy, storeFailClosed, warnings, describeClient }: RouteOptions): Routes {
   const started = performance.now();
   let draining = false;
-  const readiness = (res: ServerResponse) => {
-    if (draining) return sendJson(res, 503, DRAINING);
-    if (storeHealthy === null || storeHealthy()) return sendJson(res, 200, READY);
+  const readiness: Route = (_req, res, headers) => {
+    if (draining) return sendJson(res, 503, DRAINING, headers);
+    if (storeHealthy === null || storeHealthy()) return sendJson(res, 200, READY, headers);
     // Open: still serving, unlimited. Closed: refusing traffic, so the load balancer should look elsewhere.
-    sendJson(res, storeFailClosed ? 503 : 200, storeFailClosed ? STORE_DOWN_CLOSED : STORE_DOWN_OPEN);
+    sendJson(res, storeFailClosed ? 503 : 200, storeFailClosed ? STORE_DOWN_CLOSED : STORE_DOWN_OPEN, headers);
   };
-  const table: Record<string, (ctx: RouteContext) => void> = {
-    '/health': ({ res }) => {
+  const table: Record<string, Route> = {
+    '/health': (_req, res, headers) => {
       const uptime = Math.round((performance.now() - started) / 10) / 100;
-      sendJson(res, 200, JSON.stringify({ status: draining ? 'draining' : 'ok', version, uptime }));
+      sendJson(res, 200, JSON.stringify({ status: draining ? 'draining' : 'ok', version, uptime }), headers);
     },
-    '/health/live': ({ res }) => sendJson(res, 200, LIVE),
-    '/health/ready': ({ res }) => readiness(res),
+    '/health/live': (_req, res, headers) => sendJson(res, 200, LIVE, headers),
+    '/health/ready': readiness,
   };
   if (diagnostics) {
-    table['/debug/client'] = (ctx) => sendJson(ctx.res, 200, JSON.stringify(ctx.client()));
-    table['/debug/warnings'] = ({ res }) => sendJson(res, 200, JSON.stringify(warnings.snapshot()));
+    table['/debug/client'] = (req, res, headers) => sendJson(res, 200, JSON.stringify(describeClient(req)), headers);
+    table['/debug/warnings'] = (_req, res, headers) => sendJson(res, 200, JSON.stringify(warnings.snapshot()), headers);
   }
 
   return {
-    handle(path, method, ctx) {
+    handle(path, method, req, res, headers) {
       const route = Object.hasOwn(table, path) ? table[path] : undefined;
-      if (route === undefined) return sendJson(ctx.res, 404, NOT_FOUND);
+      if (route === undefined) return sendJson(res, 404, NOT_FOUND, headers);
       if (method !== 'GET' && method !== 'HEAD') {
-        ctx.res.setHeader('allow', 'GET, HEAD');
-        return sendJson(ctx.res, 405, METHOD_NOT_ALLOWED);
+        headers.push('allow', 'GET, HEAD');
+        return sendJson(res, 405, METHOD_NOT_ALLOWED, headers);
       }
-      route(ctx);
+      route(req, res, headers);
     },
     setDraining() {
       draining = true;

@@ -1,6 +1,5 @@
 // The per-client limiter the request path calls: which policy applies, who is never limited, and the
 // IETF RateLimit-Policy / RateLimit header values (draft-ietf-httpapi-ratelimit-headers).
-import type { ServerResponse } from 'node:http';
 import { setHas, type CidrSet } from '../net/cidr-set.js';
 import { buildPolicies, selectPolicy, type Policy, type PolicyOptions } from './policies.js';
 
@@ -42,8 +41,7 @@ export class RateLimiter {
   }
 }
 
-/** Sets RateLimit-Policy and RateLimit from the bucket's state after a take. */
-export function setLimitHeaders(res: ServerResponse, policy: Policy, remaining: number, resetSeconds: number): void {
-  res.setHeader('ratelimit-policy', policy.policyHeader);
-  res.setHeader('ratelimit', `"${policy.name}";r=${remaining};t=${resetSeconds}`);
+/** Adds RateLimit-Policy and RateLimit, from the bucket's state after a take, to a response's headers. */
+export function pushLimitHeaders(headers: (string | number)[], policy: Policy, remaining: number, resetSeconds: number): void {
+  headers.push('ratelimit-policy', policy.policyHeader, 'ratelimit', `"${policy.name}";r=${remaining};t=${resetSeconds}`);
 }
