@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// The benchmark harness: `npm run bench` (full, ~12 min), `npm run bench -- --quick` (~2.5 min),
+// The benchmark harness: `npm run bench` (full, ~15 min), `npm run bench -- --quick` (<3 min),
 // `node bench/run.js --tiny` (seconds; the smoke test's mode). See bench/README.md.
 //
-//   --only http,matcher,alloc,limiter   run some parts only
-//   --out FILE                          also write the report (markdown) to FILE
-//   --json FILE                         also write the raw results to FILE
+//   --only http,matcher,alloc,limiter,redis   run some parts only
+//   --out FILE                                also write the report (markdown) to FILE
+//   --json FILE                               also write the raw results to FILE
 //
 // Each part runs in its own child process (fresh JIT state, its own V8 flags) and returns JSON; the HTTP
 // part starts the servers as its own children, so the load generator and every server share one process
@@ -23,9 +23,10 @@ const PARTS = {
   // A 128 MiB young generation holds a million small results without a collection (see parts/alloc.js).
   alloc: ['--expose-gc', '--min-semi-space-size=128', '--max-semi-space-size=128'],
   limiter: ['--expose-gc'],
+  redis: [],
 };
 // Hard ceilings per part, far above what a full run needs: a hung part is killed, not waited for.
-const PART_TIMEOUT_MS = { http: 40 * 60_000, matcher: 15 * 60_000, alloc: 5 * 60_000, limiter: 5 * 60_000 };
+const PART_TIMEOUT_MS = { http: 40 * 60_000, matcher: 15 * 60_000, alloc: 5 * 60_000, limiter: 5 * 60_000, redis: 15 * 60_000 };
 
 const argv = process.argv.slice(2);
 const valueOf = (name) => {
@@ -72,7 +73,7 @@ const cpus = os.cpus();
 const started = new Date();
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const versions = Object.fromEntries(
-  ['autocannon', 'fastify', '@fastify/rate-limit', 'express', 'express-rate-limit', 'pino', 'pino-http', 'proxy-addr', '@fastify/proxy-addr'].map((name) => {
+  ['autocannon', 'fastify', '@fastify/rate-limit', 'express', 'express-rate-limit', 'pino', 'pino-http', 'proxy-addr', '@fastify/proxy-addr', 'ioredis'].map((name) => {
     try {
       return [name, JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8')).version];
     } catch {

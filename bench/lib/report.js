@@ -130,6 +130,69 @@ function limiterSection(l) {
   ].join('\n');
 }
 
+function redisSection(r) {
+  const s = r.settings;
+  const head = ['## 5. Redis store', ''];
+  if (r.skipped) {
+    return [...head, `**!!! SKIPPED: ${r.skipped}.** Install redis-server to measure the Redis store.`].join('\n');
+  }
+  const dash = (v, f) => (v === null || v === undefined ? '-' : f(v));
+  const rows = r.rows.map((x) => [
+    x.name,
+    num(x.rps),
+    ratio(x.ratio),
+    `${x.pairedMin.toFixed(2)}-${x.pairedMax.toFixed(2)}`,
+    ms(x.p50),
+    ms(x.p99),
+    x.errors,
+    x.non2xx,
+    Number.isFinite(x.agentCpuUs) ? x.agentCpuUs.toFixed(0) : 'n/a',
+    x.store === 'redis' ? (Number.isFinite(x.redisCpuUs) ? x.redisCpuUs.toFixed(0) : 'n/a') : '-',
+    dash(x.takesPerRequest, (v) => v.toFixed(2)),
+    dash(x.keys, num),
+  ]);
+  const by = Object.fromEntries(r.rows.map((x) => [x.name, x]));
+  const lines = [
+    ...head,
+    `Redis ${r.redisVersion} on loopback (no persistence); agents as the \`agent\` row of part 1 (trust list, limiter on with capacity and refill 10^9, \`/health/live\` not exempt, one log line per request to a file), ` +
+      `the redis rows with \`--rate-limit-redis\` pointing at that one Redis. ${s.rounds} rounds of ${s.roundSeconds} s per row (at most ${num(s.roundRequests)} requests), after one ${s.warmupSeconds} s warm-up round per row that is thrown away; ` +
+      `autocannon with ${s.connections} connections in all, pipelining 1, same request pool (${r.poolSize} X-Forwarded-For chains). ` +
+      'Two agents: both driven at once by two autocannon instances in the same load-generator process, half the connections each; req/s is their sum, p50/p99 the worse of the two.',
+    '',
+    table(
+      ['configuration', 'req/s (median)', 'x memory', 'x memory per round', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'agent CPU us/req', 'redis CPU us/req', 'Redis takes/req', 'Redis keys'],
+      rows,
+      ['l'],
+    ),
+    '',
+  ];
+  const one = by['memory, 1 agent'];
+  const two = by['memory, 2 agents'];
+  const r1 = by['redis, 1 agent'];
+  const r2 = by['redis, 2 agents'];
+  if (one && two && r1 && r2) {
+    lines.push(`redis / memory: ${ratio(r1.ratio)} with one agent, ${ratio(r2.ratio)} with two. Two agents / one agent: memory ${ratio(two.rps / one.rps)}, redis ${ratio(r2.rps / r1.rps)}.`);
+  }
+  const redisRows = r.rows.filter((x) => x.store === 'redis');
+  lines.push(
+    `Redis keys right after the last round of each redis row: ${redisRows.map((x) => `${x.name} ${num(x.keys)}`).join(', ')} (one key per client of the pool of ${r.poolSize} that took a token in the last second; ` +
+      'with a refill of 10^9/s a key expires about 1 s after its last take). "Redis takes/req": times Redis ran the take script in the measured rounds over the responses the agents sent (1.00: every request was limited through Redis).',
+  );
+  const bad = [];
+  for (const x of r.rows) {
+    if (x.non2xx > 0 || x.errors > 0) bad.push(`${x.name}: ${x.errors} errors, ${x.non2xx} non-2xx (the limiter must refuse nothing here)`);
+    if (x.store === 'redis' && !(x.keys > 0)) bad.push(`${x.name}: no keys in Redis after the round`);
+    if (x.store === 'redis' && !(x.takesPerRequest >= 0.99)) bad.push(`${x.name}: only ${dash(x.takesPerRequest, (v) => v.toFixed(2))} takes in Redis per request (store down, requests served unlimited?)`);
+  }
+  for (const w of r.agentWarnings ?? []) bad.push(w);
+  if (bad.length > 0) lines.push('', `**The Redis part is not valid:** ${bad.join('; ')}.`);
+  lines.push(
+    `Log lines per request over all four agents: ${r.linesPerRequest.toFixed(2)}. ` +
+      `Other load on the machine during the rounds (CPU used by neither the load generator, nor the agents of the row, nor Redis): median ${pct(r.foreignCpuMedian)}, worst round ${pct(r.foreignCpuMax)} of all CPUs.`,
+  );
+  return lines.join('\n');
+}
+
 /** Each target from the issue: [target, measured, met]. */
 export function targets(results) {
   const out = [];
@@ -200,6 +263,7 @@ export function render(results) {
   if (results.matcher) parts.push('', matcherSection(results.matcher));
   if (results.alloc) parts.push('', allocSection(results.alloc));
   if (results.limiter) parts.push('', limiterSection(results.limiter));
+  if (results.redis) parts.push('', redisSection(results.redis));
   const t = targets(results);
   if (t.length > 0) {
     parts.push('', '## Targets', '', table(['target', 'measured', 'met'], t.map(([what, measured, met]) => [what, measured, met ? 'yes' : '**no**']), ['l', 'r', 'l']));

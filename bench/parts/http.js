@@ -4,7 +4,8 @@
 // does); autocannon runs here, in the same process tree, and sends to 127.0.0.1, so each server sees
 // the socket peer '::ffff:127.0.0.1'. Rounds are interleaved (A B C D A B C D ...) after one thrown-away
 // warm-up round per server, so slow drift of the machine (thermal, noisy neighbours) spreads over all
-// servers instead of favouring whichever ran first.
+// servers instead of favouring whichever ran first. start(), stop(), round() and takeLogLines() are shared
+// with the Redis part (parts/redis.js).
 import { spawn } from 'node:child_process';
 import { openSync, closeSync, ftruncateSync, mkdtempSync, readSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
@@ -65,7 +66,7 @@ function getOnce(port) {
   });
 }
 
-async function start(server, dir) {
+export async function start(server, dir) {
   const port = await freePort();
   const logFile = join(dir, `${server.name}.log`);
   const child = spawn(process.execPath, [server.script, ...server.args, '--port', String(port), '--log-file', logFile], {
@@ -86,7 +87,7 @@ async function start(server, dir) {
   throw new Error(`${server.name} did not answer 200 on ${PATH} within 10 s: ${stderr}`);
 }
 
-function stop(running) {
+export function stop(running) {
   return new Promise((resolve) => {
     if (running.child.exitCode !== null || running.child.signalCode !== null) return resolve();
     const force = setTimeout(() => running.child.kill('SIGKILL'), 5000);
@@ -99,7 +100,7 @@ function stop(running) {
 }
 
 /** Counts the log lines written since the last call and empties the file (it is opened for append). */
-function takeLogLines(file) {
+export function takeLogLines(file) {
   let size;
   try {
     size = statSync(file).size;
@@ -124,7 +125,7 @@ function takeLogLines(file) {
 }
 
 /** One bounded autocannon run: stops at `seconds` or after `maxRequests`, whichever comes first. */
-function round(port, requests, { connections, seconds, maxRequests }) {
+export function round(port, requests, { connections, seconds, maxRequests }) {
   return new Promise((resolve, reject) => {
     const latency = new LatencyHistogram();
     let started = 0;

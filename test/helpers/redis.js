@@ -4,7 +4,9 @@
 import { connect } from 'node:net';
 import { findExecutable, freePort, requireServer, startServer, tempDir } from './proxy.js';
 
-const SERVER = { name: 'redis-server', paths: ['/usr/bin/redis-server', '/usr/local/bin/redis-server'], install: 'apt-get install redis-server' };
+/** Where redis-server is looked for; the bench's Redis part (bench/parts/redis.js) uses it too. */
+export const REDIS_SERVER = { name: 'redis-server', paths: ['/usr/bin/redis-server', '/usr/local/bin/redis-server'], install: 'apt-get install redis-server' };
+const SERVER = REDIS_SERVER;
 
 /** Registers tests on `suite` only when redis-server is installed (see requireServer in proxy.js). */
 export function requireRedis(suite) {
@@ -52,9 +54,9 @@ async function launch(command, port) {
 }
 
 /**
- * Starts redis-server on a free loopback port. Returns { port, url, stop(), kill(), restart(), pause(),
- * resume() }: kill() is SIGKILL (no goodbye to clients), restart() starts a fresh, empty server on the
- * same port, pause()/resume() freeze it (SIGSTOP/SIGCONT) so it accepts connections but answers nothing.
+ * Starts redis-server on a free loopback port. Returns { port, url, pid, stop(), kill(), restart(),
+ * pause(), resume() }: kill() is SIGKILL (no goodbye to clients), restart() starts a fresh, empty server on
+ * the same port, pause()/resume() freeze it (SIGSTOP/SIGCONT) so it accepts connections but answers nothing.
  */
 export async function startRedis() {
   const command = findExecutable(SERVER.paths);
@@ -72,6 +74,10 @@ export async function startRedis() {
   return {
     port,
     url: `redis://127.0.0.1:${port}/0`,
+    /** The redis-server process id (changes on restart()). */
+    get pid() {
+      return server.child.pid;
+    },
     stop,
     async kill() {
       signal('SIGKILL');
