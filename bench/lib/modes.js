@@ -19,7 +19,7 @@ export const MODES = {
     matcher: { sizes: [1, 3, 10, 100, 1_000, 10_000], budgetMs: 25, maxIterations: 5_000_000, compileRepeats: 3, chainBudgetMs: 40, passes: 3 },
     alloc: { iterations: 1_000_000 },
     limiter: { clients: 1_000_000, maxClients: [10_000, 100_000, 1_000_000] },
-    redis: { connections: 50, warmupSeconds: 1, warmupRequests: 200_000, rounds: 3, roundSeconds: 2, roundRequests: 400_000 },
+    redis: { connections: 50, warmupSeconds: 1, warmupRequests: 200_000, rounds: 2, roundSeconds: 2, roundRequests: 400_000 },
   },
   full: {
     http: { connections: 50, warmupSeconds: 5, warmupRequests: 1_000_000, rounds: 7, roundSeconds: 10, roundRequests: 2_000_000 },
