@@ -41,3 +41,25 @@ export class LatencyHistogram {
     return this.maxMs;
   }
 }
+
+/**
+ * What every table row shares: a server's rounds summarised against a baseline measured in the same
+ * passes (median req/s and its ratio, the per-round ratio spread, latency, failures, foreign CPU).
+ */
+export function summarizeRounds(rs, baseRounds) {
+  const rps = median(rs.map((r) => r.rps));
+  const paired = rs.map((r, k) => r.rps / baseRounds[k].rps);
+  return {
+    rps,
+    ratio: rps / median(baseRounds.map((r) => r.rps)),
+    pairedMin: Math.min(...paired),
+    pairedMax: Math.max(...paired),
+    p50: median(rs.map((r) => r.p50)),
+    p99: median(rs.map((r) => r.p99)),
+    errors: rs.reduce((a, r) => a + r.errors, 0),
+    non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
+    requests: rs.reduce((a, r) => a + r.responses, 0),
+    foreignCpu: Math.max(...rs.map((r) => r.foreignCpu ?? NaN)),
+    rounds: rs.map((r) => Math.round(r.rps)),
+  };
+}

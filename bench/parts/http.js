@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { makePool, PATH, TRUST } from '../lib/pool.js';
 import { machineCpu, processCpu } from '../lib/cpu.js';
-import { LatencyHistogram, median } from '../lib/stats.js';
+import { LatencyHistogram, median, summarizeRounds } from '../lib/stats.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const AGENT = join(ROOT, 'dist/server.js');
@@ -211,29 +211,17 @@ export async function run(mode, settings, log = () => {}) {
       }
     }
     await Promise.all(servers.map(stop));
-    const bareRps = median(rounds.bare.map((r) => r.rps));
     const rows = servers.map((s) => {
       const rs = rounds[s.name];
-      const rps = median(rs.map((r) => r.rps));
-      // Paired ratios: each round against bare's round in the same pass, for the spread.
-      const paired = rs.map((r, k) => r.rps / rounds.bare[k].rps);
+      // Ratios against bare's rounds in the same passes, for the spread.
+      const summary = summarizeRounds(rs, rounds.bare);
       const lines = s.lines + takeLogLines(s.logFile);
       return {
         name: s.name,
         what: s.what,
-        rps,
-        ratio: rps / bareRps,
-        pairedMin: Math.min(...paired),
-        pairedMax: Math.max(...paired),
-        p50: median(rs.map((r) => r.p50)),
-        p99: median(rs.map((r) => r.p99)),
-        errors: rs.reduce((a, r) => a + r.errors, 0),
-        non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
-        requests: rs.reduce((a, r) => a + r.responses, 0),
+        ...summary,
         linesPerRequest: lines / s.requests,
         serverCpuUs: median(rs.map((r) => r.serverCpuUs ?? NaN)),
-        foreignCpu: Math.max(...rs.map((r) => r.foreignCpu ?? NaN)),
-        rounds: rs.map((r) => Math.round(r.rps)),
       };
     });
     const foreign = Object.values(rounds).flat().map((r) => r.foreignCpu ?? NaN);

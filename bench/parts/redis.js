@@ -26,7 +26,7 @@ import { findExecutable } from '../../test/helpers/proxy.js';
 import { REDIS_SERVER, startRedis } from '../../test/helpers/redis.js';
 import { machineCpu, processCpu } from '../lib/cpu.js';
 import { makePool, PATH, TRUST } from '../lib/pool.js';
-import { median } from '../lib/stats.js';
+import { median, summarizeRounds } from '../lib/stats.js';
 import { round, start, stop, takeLogLines } from './http.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -247,31 +247,18 @@ export async function run(mode, settings, log = () => {}) {
     const out = rows.map((row) => {
       const rs = row.rounds;
       const base = byName[row.name.replace(/^redis/, 'memory')];
-      const rps = median(rs.map((r) => r.rps));
-      const baseRps = median(base.rounds.map((r) => r.rps));
-      const paired = rs.map((r, k) => r.rps / base.rounds[k].rps);
       const redisRow = row.store === 'redis';
-      const responses = rs.reduce((a, r) => a + r.responses, 0);
+      const summary = summarizeRounds(rs, base.rounds);
       return {
         name: row.name,
         store: row.store,
         agents: row.agents.length,
-        rps,
-        ratio: rps / baseRps,
-        pairedMin: Math.min(...paired),
-        pairedMax: Math.max(...paired),
-        p50: median(rs.map((r) => r.p50)),
-        p99: median(rs.map((r) => r.p99)),
-        errors: rs.reduce((a, r) => a + r.errors, 0),
-        non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
-        requests: responses,
+        ...summary,
         agentCpuUs: median(rs.map((r) => r.agentCpuUs ?? NaN)),
         redisCpuUs: redisRow ? median(rs.map((r) => r.redisCpuUs ?? NaN)) : NaN,
-        foreignCpu: Math.max(...rs.map((r) => r.foreignCpu ?? NaN)),
         // Keys right after this row's last round, and Redis's takes per response over all its rounds.
         keys: redisRow ? rs[rs.length - 1].keys : null,
-        takesPerRequest: redisRow ? rs.reduce((a, r) => a + r.scriptCalls, 0) / responses : null,
-        rounds: rs.map((r) => Math.round(r.rps)),
+        takesPerRequest: redisRow ? rs.reduce((a, r) => a + r.scriptCalls, 0) / summary.requests : null,
       };
     });
     const foreign = rows.flatMap((r) => r.rounds.map((x) => x.foreignCpu ?? NaN));
