@@ -61,6 +61,7 @@ export function createAgent({ config, trust, allow, log, version, store }: Agent
     ipv6Mask: prefixMask(rl.ipv6Prefix),
     routes,
     logger,
+    requestLine: log.requestLine,
     warnings,
     detector: createMisconfigDetector(trust, warnings),
   });

@@ -12,6 +12,7 @@ import { pushLimitHeaders, type RateLimiter, type SharedStore } from '../limit/r
 import type { Policy } from '../limit/policies.js';
 import type { Warnings } from '../log/warnings.js';
 import { requestId } from '../log/request-id.js';
+import type { RequestLineWriter } from '../log/request-line.js';
 import type { CompiledTrust } from '../trust/compile.js';
 import { routePath } from './path.js';
 import { errorBody, sendJson, type HeaderList } from './respond.js';
@@ -29,6 +30,7 @@ export interface PipelineOptions {
   ipv6Mask: Uint32Array;
   routes: Routes;
   logger: Logger;
+  requestLine: RequestLineWriter;
   warnings: Warnings;
   detector: MisconfigDetector;
 }
@@ -48,40 +50,35 @@ function pathOf(url: string): string {
 }
 
 export function createPipeline(options: PipelineOptions) {
-  const { trust, source, limiter, store, storeFailClosed, ipv6Mask, routes, logger, warnings, detector } = options;
+  const { trust, source, limiter, store, storeFailClosed, ipv6Mask, routes, logger, requestLine, warnings, detector } = options;
   const debug = logger.isLevelEnabled('debug');
   const logRequests = logger.isLevelEnabled('info');
 
   /**
    * One line per answered request, written when the answer has been handed to the socket (every route
-   * answers synchronously, the shared store asynchronously); `ms` is the time until then.
+   * answers synchronously, the shared store asynchronously); `ms` is the time until then. At debug the
+   * line also says how the client was resolved, through pino (that level is not for production load).
    */
   function logRequest(req: IncomingMessage, res: ServerResponse, id: string, started: number, ip: string, peer: string, protocol: string, peerTrusted: boolean, hops: number): void {
-    const entry: Record<string, unknown> = {
-      reqId: id,
-      method: req.method,
-      path: pathOf(req.url ?? '/'),
-      status: res.statusCode,
-      ms: Math.round((performance.now() - started) * 1000) / 1000,
-      ip,
-      peer,
-      protocol,
-    };
-    if (res.destroyed && !res.writableEnded) entry.aborted = true;
-    if (debug) {
-      const headers = req.headers;
-      entry.peerTrusted = peerTrusted;
-      entry.hops = hops;
-      // Only what the resolution read: forged headers it ignored would mislead whoever debugs.
-      entry.forwarded =
-        source.mode === MODE_FORWARDED
-          ? { [source.header]: headers[source.header] }
-          : {
-              [source.header]: headers[source.header],
-              'x-forwarded-proto': headers['x-forwarded-proto'],
-              'x-forwarded-host': headers['x-forwarded-host'],
-            };
-    }
+    const method = req.method ?? 'GET';
+    const path = pathOf(req.url ?? '/');
+    const ms = Math.round((performance.now() - started) * 1000) / 1000;
+    const aborted = res.destroyed && !res.writableEnded;
+    if (!debug) return requestLine(id, method, path, res.statusCode, ms, ip, peer, protocol, aborted);
+    const headers = req.headers;
+    const entry: Record<string, unknown> = { reqId: id, method, path, status: res.statusCode, ms, ip, peer, protocol };
+    if (aborted) entry.aborted = true;
+    entry.peerTrusted = peerTrusted;
+    entry.hops = hops;
+    // Only what the resolution read: forged headers it ignored would mislead whoever debugs.
+    entry.forwarded =
+      source.mode === MODE_FORWARDED
+        ? { [source.header]: headers[source.header] }
+        : {
+            [source.header]: headers[source.header],
+            'x-forwarded-proto': headers['x-forwarded-proto'],
+            'x-forwarded-host': headers['x-forwarded-host'],
+          };
     logger.info(entry, 'request');
   }
 

@@ -1,12 +1,14 @@
 // Logging must never stop the agent: a full disk or a reader that went away ends request logging with one
-// line on stderr, and the agent keeps serving and still shuts down cleanly.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// line on stderr, and the agent keeps serving and still shuts down cleanly. Lines are what pino would
+// write, in order, and none is lost on the way out.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { FileSink } from '../../dist/log/file-sink.js';
 import { createLogger } from '../../dist/log/logger.js';
 import { get, SERVER } from '../helpers/agent.js';
 import { freePort } from '../helpers/proxy.js';
@@ -73,29 +75,120 @@ failures('the reader of stdout going away (EPIPE) does not hang shutdown', async
 
 const lines = suite('log lines');
 
-lines('the fast path writes what pino would write, byte for byte (time aside)', async () => {
+/** pino set up as the agent sets it up, writing synchronously to `file`: the reference for our bytes. */
+function referencePino(file) {
+  return pino(
+    { level: 'info', base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } },
+    pino.destination({ dest: file, sync: true }),
+  );
+}
+
+const withoutTime = (text) => text.trim().split('\n').map((line) => line.replace(/,"time":"[^"]+"/, ''));
+
+lines('the request line is what pino writes for the same fields, byte for byte (time aside)', async () => {
   const dir = mkdtempSync(join(tmpdir(), '1mcp-log-'));
   try {
     const ours = createLogger('info', join(dir, 'ours.log'));
-    const theirsDest = pino.destination({ dest: join(dir, 'pino.log'), sync: true });
-    const theirs = pino({ level: 'info', base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } }, theirsDest);
-    const entries = [
-      [{ reqId: 'a-1', method: 'GET', path: '/health', status: 200, ms: 0.123, ip: '198.51.100.7', peer: '::ffff:127.0.0.1', protocol: 'https' }, 'request'],
-      [{ text: 'quote " backslash \\ tab \t é \u2028', n: NaN, inf: -Infinity, ok: false, skip: undefined }, 'odd values'],
-      [{ nested: { a: [1, 'x'] }, n: 1 }, 'nested objects go through pino itself'],
-      [{ 'key with "quotes"': 'v' }, 'message with "quotes"'],
+    const theirs = referencePino(join(dir, 'pino.log'));
+    const requests = [
+      ['a-1', 'GET', '/health', 200, 0.123, '198.51.100.7', '::ffff:127.0.0.1', 'https', false],
+      ['b-2', 'POST', '/mcp/"quoted"\\back', 429, 12, '2001:db8::1', '::1', 'http', false],
+      ['c-3', 'GET', '/caf\u00e9/\u2028/\x01', 404, 0, '203.0.113.9', '127.0.0.1', 'http', true],
+      ['d-4', 'GET', `/${'x'.repeat(200)}`, 200, 1.5, '10.0.0.1', '10.0.0.2', 'http', false],
     ];
-    for (const [obj, msg] of entries) {
-      ours.logger.info(obj, msg);
-      theirs.info(obj, msg);
+    for (const [reqId, method, path, status, ms, ip, peer, protocol, aborted] of requests) {
+      ours.requestLine(reqId, method, path, status, ms, ip, peer, protocol, aborted);
+      const fields = { reqId, method, path, status, ms, ip, peer, protocol };
+      if (aborted) fields.aborted = true;
+      theirs.info(fields, 'request');
     }
+    // The agent's other lines go through pino itself, into the same file and in order.
+    ours.logger.warn({ nested: { a: [1, 'x'] } }, 'through pino');
+    theirs.warn({ nested: { a: [1, 'x'] } }, 'through pino');
     await ours.close(2000);
-    const strip = (text) => text.trim().split('\n').map((line) => line.replace(/,"time":"[^"]+"/, ''));
-    assert.equal(strip(readFileSync(join(dir, 'ours.log'), 'utf8')), strip(readFileSync(join(dir, 'pino.log'), 'utf8')));
+    const got = withoutTime(readFileSync(join(dir, 'ours.log'), 'utf8'));
+    assert.is(got.length, 5);
+    assert.equal(got, withoutTime(readFileSync(join(dir, 'pino.log'), 'utf8')));
+    assert.match(readFileSync(join(dir, 'ours.log'), 'utf8'), /^\{"level":"info","time":"\d{4}-\d\d-\d\dT[\d:.]+Z","pid":/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
+lines('lines logged right before process.exit() are still written', () => {
+  const dir = mkdtempSync(join(tmpdir(), '1mcp-log-'));
+  try {
+    const file = join(dir, 'exit.log');
+    const script = `
+      import { createLogger } from ${JSON.stringify(new URL('../../dist/log/logger.js', import.meta.url).href)};
+      const { logger, requestLine } = createLogger('info', ${JSON.stringify(file)});
+      for (let i = 0; i < 1000; i++) requestLine('id-' + i, 'GET', '/', 200, 0, '192.0.2.1', '127.0.0.1', 'http', false);
+      logger.fatal('last words');
+      process.exit(3);`;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.is(result.status, 3, result.stderr);
+    const written = readFileSync(file, 'utf8').trim().split('\n');
+    assert.is(written.length, 1001);
+    assert.is(JSON.parse(written[999]).reqId, 'id-999');
+    assert.is(JSON.parse(written[1000]).msg, 'last words');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const sink = suite('the file sink');
+
+sink('keeps every line, in order, across many turns and while writes are in flight', async () => {
+  const dir = mkdtempSync(join(tmpdir(), '1mcp-sink-'));
+  try {
+    const file = join(dir, 'order.log');
+    const errors = [];
+    const out = new FileSink({ fd: openSync(file, 'a'), ownsFd: true, onError: (e) => errors.push(e), onDropped: (n) => errors.push(n) });
+    let n = 0;
+    for (let turn = 0; turn < 200; turn++) {
+      for (let i = 0; i < 50; i++) out.write(`${n++} ${'é'.repeat(i)}\n`);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await out.close(5000);
+    const got = readFileSync(file, 'utf8').trim().split('\n');
+    assert.is(got.length, 10_000);
+    got.forEach((line, i) => assert.is(line, `${i} ${'é'.repeat(i % 50)}`));
+    assert.equal(errors, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+sink('past its memory bound it drops lines, counts them, and says so once writing catches up', async () => {
+  const dir = mkdtempSync(join(tmpdir(), '1mcp-sink-'));
+  try {
+    const file = join(dir, 'drop.log');
+    const dropped = [];
+    const out = new FileSink({ fd: openSync(file, 'a'), ownsFd: true, onError: assert.unreachable, onDropped: (n) => dropped.push(n), maxPendingChars: 100 });
+    // 40 characters a line: two fit under 100, the other eight of this turn do not.
+    for (let i = 0; i < 10; i++) out.write(`line ${i} `.padEnd(39, '.') + '\n');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(dropped, [8]);
+    out.write('after\n');
+    await out.close(2000);
+    assert.equal(readFileSync(file, 'utf8').split('\n').map((l) => l.slice(0, 6)), ['line 0', 'line 1', 'after', '']);
+    assert.equal(dropped, [8]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+sink('a failed write reports once and drops everything after it', async () => {
+  const errors = [];
+  const out = new FileSink({ fd: openSync('/dev/full', 'w'), ownsFd: true, onError: (e) => errors.push(e.code), onDropped: assert.unreachable });
+  out.write('x\n');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  out.write('y\n');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await out.close(1000);
+  assert.equal(errors, ['ENOSPC']);
+});
+
 failures.run();
 lines.run();
+sink.run();

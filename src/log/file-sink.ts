@@ -1,0 +1,156 @@
+// The log destination: appends text to a file descriptor without ever blocking a request.
+//
+// Lines written during one turn of the event loop are joined and handed to the kernel in one write, and
+// while that write is in flight the next lines gather behind it, so under load a single write carries
+// dozens of lines. The in-flight bytes live in one reusable buffer: no per-line or per-write allocation
+// beyond the joined string. A destination slower than the traffic cannot grow memory without bound:
+// past `maxPendingChars` lines are dropped and counted, and the count is reported once writing catches up.
+// The first hard error (disk full, reader gone) stops the sink for good; the agent keeps serving.
+import { closeSync, write, writeSync } from 'node:fs';
+
+/** How long to wait before retrying a non-blocking descriptor (a pipe) that had no room. */
+const RETRY_EAGAIN_MS = 10;
+/** flushSync gives a full pipe this long before leaving lines behind. */
+const FLUSH_SYNC_LIMIT_MS = 1000;
+
+export interface FileSinkOptions {
+  fd: number;
+  /** Close the descriptor on close() (a file we opened), or leave it open (stdout). */
+  ownsFd: boolean;
+  /** Called once, on the first hard error; the sink drops everything after it. */
+  onError(err: NodeJS.ErrnoException): void;
+  /** Called after a write succeeds when lines were dropped before it, with how many. */
+  onDropped(count: number): void;
+  maxPendingChars?: number;
+}
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+export class FileSink {
+  private pending = '';
+  private scheduled = false;
+  private writing = false;
+  private dropped = 0;
+  private buffer = Buffer.allocUnsafe(64 * 1024);
+  private stopped = false;
+  private released = false;
+  private idle: (() => void) | null = null;
+  private readonly maxPendingChars: number;
+
+  constructor(private readonly options: FileSinkOptions) {
+    this.maxPendingChars = options.maxPendingChars ?? 32 * 1024 * 1024;
+  }
+
+  write(text: string): void {
+    if (this.stopped) return;
+    if (this.pending.length + text.length > this.maxPendingChars) {
+      this.dropped++;
+      return;
+    }
+    this.pending += text;
+    if (!this.scheduled && !this.writing) {
+      this.scheduled = true;
+      setImmediate(this.startWrite);
+    }
+  }
+
+  private readonly startWrite = (): void => {
+    this.scheduled = false;
+    if (this.stopped || this.writing) return;
+    if (this.pending.length === 0) {
+      this.idle?.();
+      return;
+    }
+    const length = this.take();
+    this.writing = true;
+    this.writeFrom(0, length);
+  };
+
+  /** Moves the pending text into the buffer (growing it when needed) and returns its byte length. */
+  private take(): number {
+    const text = this.pending;
+    this.pending = '';
+    const length = Buffer.byteLength(text);
+    if (length > this.buffer.length) this.buffer = Buffer.allocUnsafe(Math.max(length, this.buffer.length * 2));
+    this.buffer.write(text, 0, length);
+    return length;
+  }
+
+  private writeFrom(offset: number, end: number): void {
+    write(this.options.fd, this.buffer, offset, end - offset, null, (err, written) => {
+      if (this.stopped) return;
+      if (err) {
+        if (err.code === 'EAGAIN') {
+          setTimeout(() => this.writeFrom(offset, end), RETRY_EAGAIN_MS);
+          return;
+        }
+        this.fail(err);
+        return;
+      }
+      if (offset + written < end) return this.writeFrom(offset + written, end);
+      this.writing = false;
+      if (this.dropped > 0) {
+        const count = this.dropped;
+        this.dropped = 0;
+        this.options.onDropped(count);
+      }
+      this.startWrite();
+    });
+  }
+
+  private fail(err: NodeJS.ErrnoException): void {
+    this.stopped = true;
+    this.writing = false;
+    this.pending = '';
+    this.options.onError(err);
+    this.idle?.();
+  }
+
+  /**
+   * Writes what is pending before the process exits. A write still in flight is left to the kernel's
+   * thread; if the descriptor stays full past a second, the rest is given up rather than hang the exit.
+   */
+  flushSync(): void {
+    if (this.stopped || this.pending.length === 0) return;
+    const bytes = Buffer.from(this.pending);
+    this.pending = '';
+    const deadline = Date.now() + FLUSH_SYNC_LIMIT_MS;
+    for (let offset = 0; offset < bytes.length; ) {
+      try {
+        offset += writeSync(this.options.fd, bytes, offset);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN' || Date.now() > deadline) return;
+        Atomics.wait(sleepCell, 0, 0, 1);
+      }
+    }
+  }
+
+  /** Writes everything pending, then releases the descriptor; gives up after `ms`. */
+  close(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        this.idle = null;
+        this.stopped = true;
+        this.release();
+        resolve();
+      };
+      // A hung disk or a reader that stopped reading must not hold the exit for ever. The descriptor
+      // stays open then: closing it under the write still in flight could land that write elsewhere.
+      const timer = setTimeout(() => {
+        this.idle = null;
+        this.stopped = true;
+        resolve();
+      }, ms);
+      if (this.stopped) return finish();
+      this.idle = finish;
+      if (!this.writing && !this.scheduled) this.startWrite();
+    });
+  }
+
+  private release(): void {
+    if (this.released || this.writing || !this.options.ownsFd) return;
+    this.released = true;
+    closeSync(this.options.fd);
+  }
+}
