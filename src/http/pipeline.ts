@@ -39,7 +39,7 @@ const STORE_WARNING_INTERVAL_MS = 60_000;
 const STORE_UNAVAILABLE = errorBody('rate_limit_unavailable', 'the rate-limit store cannot answer; try again shortly');
 
 function refuse(res: ServerResponse, headers: HeaderList, ip: string, retryAfterSeconds: number): void {
-  headers.push('retry-after', retryAfterSeconds);
+  headers.push('retry-after', String(retryAfterSeconds));
   sendJson(res, 429, errorBody('rate_limited', `too many requests from ${ip}; retry in ${retryAfterSeconds} s`), headers);
 }
 
@@ -126,7 +126,7 @@ export function createPipeline(options: PipelineOptions) {
         warnings.emit('STORE_UNAVAILABLE', { error: err.message, failClosed: storeFailClosed }, performance.now(), STORE_WARNING_INTERVAL_MS);
         if (!storeFailClosed) routes.handle(path, method, req, res, out);
         else {
-          out.push('retry-after', 1);
+          out.push('retry-after', '1');
           sendJson(res, 503, STORE_UNAVAILABLE, out);
         }
         if (logRequests) logRequest(req, res, id, started, ip, peer, protocol, peerTrusted, hops);

@@ -6,11 +6,11 @@ import type { ServerResponse } from 'node:http';
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** Response headers gathered while a request passes through: [name, value, name, value, ...]. */
-export type HeaderList = (string | number)[];
+export type HeaderList = string[];
 
 export function sendJson(res: ServerResponse, status: number, body: string, headers: HeaderList): void {
-  headers.push('content-type', JSON_TYPE, 'content-length', Buffer.byteLength(body));
-  res.writeHead(status, headers as string[]);
+  headers.push('content-type', JSON_TYPE, 'content-length', String(Buffer.byteLength(body)));
+  res.writeHead(status, headers);
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 

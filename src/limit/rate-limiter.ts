@@ -42,6 +42,6 @@ export class RateLimiter {
 }
 
 /** Adds RateLimit-Policy and RateLimit, from the bucket's state after a take, to a response's headers. */
-export function pushLimitHeaders(headers: (string | number)[], policy: Policy, remaining: number, resetSeconds: number): void {
+export function pushLimitHeaders(headers: string[], policy: Policy, remaining: number, resetSeconds: number): void {
   headers.push('ratelimit-policy', policy.policyHeader, 'ratelimit', `"${policy.name}";r=${remaining};t=${resetSeconds}`);
 }

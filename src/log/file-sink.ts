@@ -70,10 +70,11 @@ export class FileSink {
   private take(): number {
     const text = this.pending;
     this.pending = '';
+    // Up to 3 bytes a UTF-16 unit: when that fits, encoding tells the length without measuring first.
+    if (text.length * 3 <= this.buffer.length) return this.buffer.write(text, 0);
     const length = Buffer.byteLength(text);
     if (length > this.buffer.length) this.buffer = Buffer.allocUnsafe(Math.max(length, this.buffer.length * 2));
-    this.buffer.write(text, 0, length);
-    return length;
+    return this.buffer.write(text, 0, length);
   }
 
   private writeFrom(offset: number, end: number): void {

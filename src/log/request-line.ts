@@ -26,7 +26,12 @@ export function isoTimeField(): string {
   return lastTime;
 }
 
-/** Writes one `request` line: what was asked, the answer, and who asked (`ip`) through which socket (`peer`). */
+/**
+ * Writes one `request` line: what was asked, the answer, and who asked (`ip`) through which socket
+ * (`peer`). `reqId`, `method`, `ip` and `protocol` must already be JSON-safe text (a request id of the
+ * safe shape, a method token Node's parser accepted, canonical address text, 'http'/'https'); they are
+ * written as they are. `path` and `peer` are escaped as needed.
+ */
 export type RequestLineWriter = (
   reqId: string,
   method: string,
@@ -41,10 +46,10 @@ export type RequestLineWriter = (
 
 export function createRequestLineWriter(write: (line: string) => void, pid: number): RequestLineWriter {
   const head = `{"level":"info"`;
-  const pidField = `,"pid":${pid},"reqId":`;
+  const pidField = `,"pid":${pid},"reqId":"`;
   return (reqId, method, path, status, ms, ip, peer, protocol, aborted) => {
     write(
-      `${head}${isoTimeField()}${pidField}${jsonString(reqId)},"method":${jsonString(method)},"path":${jsonString(path)},"status":${status},"ms":${ms},"ip":${jsonString(ip)},"peer":${jsonString(peer)},"protocol":${jsonString(protocol)}${aborted ? ',"aborted":true' : ''},"msg":"request"}\n`,
+      `${head}${isoTimeField()}${pidField}${reqId}","method":"${method}","path":${jsonString(path)},"status":${status},"ms":${ms},"ip":"${ip}","peer":${jsonString(peer)},"protocol":"${protocol}"${aborted ? ',"aborted":true' : ''},"msg":"request"}\n`,
     );
   };
 }
