@@ -1,13 +1,19 @@
 // The log destination: appends text to a file descriptor without ever blocking a request.
 //
-// Lines written during one turn of the event loop are joined and handed to the kernel in one write, and
-// while that write is in flight the next lines gather behind it, so under load a single write carries
-// dozens of lines. The in-flight bytes live in one reusable buffer: no per-line or per-write allocation
-// beyond the joined string. A destination slower than the traffic cannot grow memory without bound:
-// past `maxPendingChars` lines are dropped and counted, and the count is reported once writing catches up.
-// The first hard error (disk full, reader gone) stops the sink for good; the agent keeps serving.
+// Lines gather in memory and go to the kernel in batches: a batch leaves FLUSH_DELAY_MS after its first
+// line, or at once when it reaches FLUSH_CHARS, and while one write is in flight the next batch gathers
+// behind it. Under load a write then carries hundreds of lines, so the cost of handing a write to the
+// thread pool and hearing back from it is paid a few hundred times a second, not once per request. The
+// in-flight bytes live in one reusable buffer. A destination slower than the traffic cannot grow memory
+// without bound: past `maxPendingChars` lines are dropped and counted, and the count is reported once
+// writing catches up. The first hard error (disk full, reader gone) stops the sink for good; the agent
+// keeps serving.
 import { closeSync, write, writeSync } from 'node:fs';
 
+/** The longest a line waits in memory before its write starts (when no write is in flight). */
+const FLUSH_DELAY_MS = 5;
+/** A batch this long is written without waiting for the delay. */
+const FLUSH_CHARS = 64 * 1024;
 /** How long to wait before retrying a non-blocking descriptor (a pipe) that had no room. */
 const RETRY_EAGAIN_MS = 10;
 /** flushSync gives a full pipe this long before leaving lines behind. */
@@ -28,7 +34,9 @@ const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
 export class FileSink {
   private pending = '';
-  private scheduled = false;
+  /** One timer, re-armed with refresh(): no allocation per batch. */
+  private timer: NodeJS.Timeout | null = null;
+  private armed = false;
   private writing = false;
   private dropped = 0;
   private buffer = Buffer.allocUnsafe(64 * 1024);
@@ -48,14 +56,29 @@ export class FileSink {
       return;
     }
     this.pending += text;
-    if (!this.scheduled && !this.writing) {
-      this.scheduled = true;
-      setImmediate(this.startWrite);
-    }
+    if (!this.writing) this.schedule();
   }
 
-  private readonly startWrite = (): void => {
-    this.scheduled = false;
+  /** Starts the pending batch now if it is long enough, else makes sure the timer will. */
+  private schedule(): void {
+    if (this.pending.length >= FLUSH_CHARS) return this.startWrite();
+    if (this.armed) return;
+    this.armed = true;
+    if (this.timer === null) {
+      this.timer = setTimeout(this.onTimer, FLUSH_DELAY_MS);
+      // Pending lines never keep the process alive: close() and the exit hook write them.
+      this.timer.unref();
+    } else this.timer.refresh();
+  }
+
+  // A batch started early leaves the timer armed: clearing it would stop refresh() from re-arming it,
+  // and its late firing finds nothing to do.
+  private readonly onTimer = (): void => {
+    this.armed = false;
+    this.startWrite();
+  };
+
+  private startWrite(): void {
     if (this.stopped || this.writing) return;
     if (this.pending.length === 0) {
       this.idle?.();
@@ -64,7 +87,7 @@ export class FileSink {
     const length = this.take();
     this.writing = true;
     this.writeFrom(0, length);
-  };
+  }
 
   /** Moves the pending text into the buffer (growing it when needed) and returns its byte length. */
   private take(): number {
@@ -95,7 +118,8 @@ export class FileSink {
         this.dropped = 0;
         this.options.onDropped(count);
       }
-      this.startWrite();
+      if (this.pending.length > 0) this.schedule();
+      else this.idle?.();
     });
   }
 
@@ -145,7 +169,7 @@ export class FileSink {
       }, ms);
       if (this.stopped) return finish();
       this.idle = finish;
-      if (!this.writing && !this.scheduled) this.startWrite();
+      if (!this.writing) this.startWrite();
     });
   }
 

@@ -159,6 +159,28 @@ sink('keeps every line, in order, across many turns and while writes are in flig
   }
 });
 
+sink('lines reach the file within milliseconds without close(), batch after batch', async () => {
+  const dir = mkdtempSync(join(tmpdir(), '1mcp-sink-'));
+  try {
+    const file = join(dir, 'prompt.log');
+    const out = new FileSink({ fd: openSync(file, 'a'), ownsFd: true, onError: assert.unreachable, onDropped: assert.unreachable });
+    const written = async (lines) => {
+      for (let i = 0; i < 100 && readFileSync(file, 'utf8').split('\n').length - 1 < lines; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      return readFileSync(file, 'utf8');
+    };
+    out.write('first\n');
+    assert.is(await written(1), 'first\n');
+    // The timer fired once; later batches must re-arm it.
+    for (let batch = 2; batch <= 4; batch++) {
+      out.write(`batch ${batch}\n`);
+      assert.match(await written(batch), `batch ${batch}\n`);
+    }
+    await out.close(1000);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 sink('past its memory bound it drops lines, counts them, and says so once writing catches up', async () => {
   const dir = mkdtempSync(join(tmpdir(), '1mcp-sink-'));
   try {
