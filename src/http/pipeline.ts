@@ -95,8 +95,8 @@ export function createPipeline(options: PipelineOptions) {
     const ip = walkChain(trust, peer, chain, source.mode);
     const peerTrusted = last.peerTrusted;
     const hops = last.reached;
-    const encrypted = (req.socket as TLSSocket).encrypted === true;
-    const protocol = requestProtocol(encrypted, peerTrusted, source.mode, protoClaims(source, headers, chain));
+    // Only the log line reads the scheme; without it, the claims are not even looked up.
+    const protocol = logRequests ? requestProtocol((req.socket as TLSSocket).encrypted === true, peerTrusted, source.mode, protoClaims(source, headers, chain)) : '';
     const id = requestId(peerTrusted ? headerText(headers['x-request-id']) : undefined);
     const path = routePath(req.url ?? '/');
     const method = req.method ?? 'GET';
