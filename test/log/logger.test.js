@@ -13,6 +13,16 @@ import { createLogger } from '../../dist/log/logger.js';
 import { get, SERVER } from '../helpers/agent.js';
 import { freePort } from '../helpers/proxy.js';
 
+/** Runs `fn` with a fresh temporary directory, removed afterwards. */
+async function inTempDir(fn) {
+  const dir = mkdtempSync(join(tmpdir(), '1mcp-log-'));
+  try {
+    return await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Waits (up to 5 s) for the agent to start answering. */
@@ -86,8 +96,7 @@ function referencePino(file) {
 const withoutTime = (text) => text.trim().split('\n').map((line) => line.replace(/,"time":"[^"]+"/, ''));
 
 lines('the request line is what pino writes for the same fields, byte for byte (time aside)', async () => {
-  const dir = mkdtempSync(join(tmpdir(), '1mcp-log-'));
-  try {
+  await inTempDir(async (dir) => {
     const ours = createLogger('info', join(dir, 'ours.log'));
     const theirs = referencePino(join(dir, 'pino.log'));
     const requests = [
@@ -110,14 +119,11 @@ lines('the request line is what pino writes for the same fields, byte for byte (
     assert.is(got.length, 5);
     assert.equal(got, withoutTime(readFileSync(join(dir, 'pino.log'), 'utf8')));
     assert.match(readFileSync(join(dir, 'ours.log'), 'utf8'), /^\{"level":"info","time":"\d{4}-\d\d-\d\dT[\d:.]+Z","pid":/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
-lines('lines logged right before process.exit() are still written', () => {
-  const dir = mkdtempSync(join(tmpdir(), '1mcp-log-'));
-  try {
+lines('lines logged right before process.exit() are still written', async () => {
+  await inTempDir(async (dir) => {
     const file = join(dir, 'exit.log');
     const script = `
       import { createLogger } from ${JSON.stringify(new URL('../../dist/log/logger.js', import.meta.url).href)};
@@ -131,16 +137,13 @@ lines('lines logged right before process.exit() are still written', () => {
     assert.is(written.length, 1001);
     assert.is(JSON.parse(written[999]).reqId, 'id-999');
     assert.is(JSON.parse(written[1000]).msg, 'last words');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 const sink = suite('the file sink');
 
 sink('keeps every line, in order, across many turns and while writes are in flight', async () => {
-  const dir = mkdtempSync(join(tmpdir(), '1mcp-sink-'));
-  try {
+  await inTempDir(async (dir) => {
     const file = join(dir, 'order.log');
     const errors = [];
     const out = new FileSink({ fd: openSync(file, 'a'), ownsFd: true, onError: (e) => errors.push(e), onDropped: (n) => errors.push(n) });
@@ -154,14 +157,11 @@ sink('keeps every line, in order, across many turns and while writes are in flig
     assert.is(got.length, 10_000);
     got.forEach((line, i) => assert.is(line, `${i} ${'é'.repeat(i % 50)}`));
     assert.equal(errors, []);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 sink('lines reach the file within milliseconds without close(), batch after batch', async () => {
-  const dir = mkdtempSync(join(tmpdir(), '1mcp-sink-'));
-  try {
+  await inTempDir(async (dir) => {
     const file = join(dir, 'prompt.log');
     const out = new FileSink({ fd: openSync(file, 'a'), ownsFd: true, onError: assert.unreachable, onDropped: assert.unreachable });
     const written = async (lines) => {
@@ -176,14 +176,11 @@ sink('lines reach the file within milliseconds without close(), batch after batc
       assert.match(await written(batch), `batch ${batch}\n`);
     }
     await out.close(1000);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 sink('past its memory bound it drops lines, counts them, and says so once writing catches up', async () => {
-  const dir = mkdtempSync(join(tmpdir(), '1mcp-sink-'));
-  try {
+  await inTempDir(async (dir) => {
     const file = join(dir, 'drop.log');
     const dropped = [];
     const out = new FileSink({ fd: openSync(file, 'a'), ownsFd: true, onError: assert.unreachable, onDropped: (n) => dropped.push(n), maxPendingChars: 100 });
@@ -195,9 +192,7 @@ sink('past its memory bound it drops lines, counts them, and says so once writin
     await out.close(2000);
     assert.equal(readFileSync(file, 'utf8').split('\n').map((l) => l.slice(0, 6)), ['line 0', 'line 1', 'after', '']);
     assert.equal(dropped, [8]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 sink('a failed write reports once and drops everything after it', async () => {
