@@ -51,7 +51,10 @@ export function createMisconfigDetector(trust: CompiledTrust, warnings: Warnings
         votes++;
         hits++;
       } else if (--votes <= 0) {
-        candidate.set(words);
+        candidate[0] = words[0];
+        candidate[1] = words[1];
+        candidate[2] = words[2];
+        candidate[3] = words[3];
         candidateFamily = clientFamily;
         candidateIp = clientIp;
         votes = 1;

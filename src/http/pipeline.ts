@@ -15,7 +15,7 @@ import { requestId } from '../log/request-id.js';
 import type { RequestLineWriter } from '../log/request-line.js';
 import type { CompiledTrust } from '../trust/compile.js';
 import { routePath } from './path.js';
-import { errorBody, sendJson, type HeaderList } from './respond.js';
+import { body, errorBody, send, sendJson, type HeaderList } from './respond.js';
 import type { MisconfigDetector } from './misconfig.js';
 import type { Routes } from './routes.js';
 
@@ -36,7 +36,7 @@ export interface PipelineOptions {
 }
 
 const STORE_WARNING_INTERVAL_MS = 60_000;
-const STORE_UNAVAILABLE = errorBody('rate_limit_unavailable', 'the rate-limit store cannot answer; try again shortly');
+const STORE_UNAVAILABLE = body(errorBody('rate_limit_unavailable', 'the rate-limit store cannot answer; try again shortly'));
 
 function refuse(res: ServerResponse, headers: HeaderList, ip: string, retryAfterSeconds: number): void {
   headers.push('retry-after', String(retryAfterSeconds));
@@ -127,7 +127,7 @@ export function createPipeline(options: PipelineOptions) {
         if (!storeFailClosed) routes.handle(path, method, req, res, out);
         else {
           out.push('retry-after', '1');
-          sendJson(res, 503, STORE_UNAVAILABLE, out);
+          send(res, 503, STORE_UNAVAILABLE, out);
         }
         if (logRequests) logRequest(req, res, id, started, ip, peer, protocol, peerTrusted, hops);
       },

@@ -1,7 +1,7 @@
 // The agent's own endpoints. Paths are matched exactly (query ignored); each route lists its methods.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Warnings } from '../log/warnings.js';
-import { errorBody, sendJson, type HeaderList } from './respond.js';
+import { body, errorBody, send, sendJson, type HeaderList } from './respond.js';
 
 export interface Routes {
   handle(path: string, method: string, req: IncomingMessage, res: ServerResponse, headers: HeaderList): void;
@@ -9,13 +9,13 @@ export interface Routes {
   setDraining(): void;
 }
 
-const NOT_FOUND = errorBody('not_found', 'no such endpoint');
-const METHOD_NOT_ALLOWED = errorBody('method_not_allowed', 'use GET or HEAD');
-const LIVE = JSON.stringify({ status: 'ok' });
-const READY = JSON.stringify({ status: 'ready' });
-const DRAINING = JSON.stringify({ status: 'draining' });
-const STORE_DOWN_OPEN = JSON.stringify({ status: 'degraded', rateLimitStore: 'unavailable', onStoreError: 'open' });
-const STORE_DOWN_CLOSED = JSON.stringify({ status: 'unavailable', rateLimitStore: 'unavailable', onStoreError: 'closed' });
+const NOT_FOUND = body(errorBody('not_found', 'no such endpoint'));
+const METHOD_NOT_ALLOWED = body(errorBody('method_not_allowed', 'use GET or HEAD'));
+const LIVE = body(JSON.stringify({ status: 'ok' }));
+const READY = body(JSON.stringify({ status: 'ready' }));
+const DRAINING = body(JSON.stringify({ status: 'draining' }));
+const STORE_DOWN_OPEN = body(JSON.stringify({ status: 'degraded', rateLimitStore: 'unavailable', onStoreError: 'open' }));
+const STORE_DOWN_CLOSED = body(JSON.stringify({ status: 'unavailable', rateLimitStore: 'unavailable', onStoreError: 'closed' }));
 
 export interface RouteOptions {
   version: string;
@@ -35,31 +35,34 @@ export function createRoutes({ version, diagnostics, storeHealthy, storeFailClos
   const started = performance.now();
   let draining = false;
   const readiness: Route = (_req, res, headers) => {
-    if (draining) return sendJson(res, 503, DRAINING, headers);
-    if (storeHealthy === null || storeHealthy()) return sendJson(res, 200, READY, headers);
+    if (draining) return send(res, 503, DRAINING, headers);
+    if (storeHealthy === null || storeHealthy()) return send(res, 200, READY, headers);
     // Open: still serving, unlimited. Closed: refusing traffic, so the load balancer should look elsewhere.
-    sendJson(res, storeFailClosed ? 503 : 200, storeFailClosed ? STORE_DOWN_CLOSED : STORE_DOWN_OPEN, headers);
+    send(res, storeFailClosed ? 503 : 200, storeFailClosed ? STORE_DOWN_CLOSED : STORE_DOWN_OPEN, headers);
   };
-  const table: Record<string, Route> = {
-    '/health': (_req, res, headers) => {
-      const uptime = Math.round((performance.now() - started) / 10) / 100;
-      sendJson(res, 200, JSON.stringify({ status: draining ? 'draining' : 'ok', version, uptime }), headers);
-    },
-    '/health/live': (_req, res, headers) => sendJson(res, 200, LIVE, headers),
-    '/health/ready': readiness,
-  };
+  const table = new Map<string, Route>([
+    [
+      '/health',
+      (_req, res, headers) => {
+        const uptime = Math.round((performance.now() - started) / 10) / 100;
+        sendJson(res, 200, JSON.stringify({ status: draining ? 'draining' : 'ok', version, uptime }), headers);
+      },
+    ],
+    ['/health/live', (_req, res, headers) => send(res, 200, LIVE, headers)],
+    ['/health/ready', readiness],
+  ]);
   if (diagnostics) {
-    table['/debug/client'] = (req, res, headers) => sendJson(res, 200, JSON.stringify(describeClient(req)), headers);
-    table['/debug/warnings'] = (_req, res, headers) => sendJson(res, 200, JSON.stringify(warnings.snapshot()), headers);
+    table.set('/debug/client', (req, res, headers) => sendJson(res, 200, JSON.stringify(describeClient(req)), headers));
+    table.set('/debug/warnings', (_req, res, headers) => sendJson(res, 200, JSON.stringify(warnings.snapshot()), headers));
   }
 
   return {
     handle(path, method, req, res, headers) {
-      const route = Object.hasOwn(table, path) ? table[path] : undefined;
-      if (route === undefined) return sendJson(res, 404, NOT_FOUND, headers);
+      const route = table.get(path);
+      if (route === undefined) return send(res, 404, NOT_FOUND, headers);
       if (method !== 'GET' && method !== 'HEAD') {
         headers.push('allow', 'GET, HEAD');
-        return sendJson(res, 405, METHOD_NOT_ALLOWED, headers);
+        return send(res, 405, METHOD_NOT_ALLOWED, headers);
       }
       route(req, res, headers);
     },

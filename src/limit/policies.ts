@@ -13,6 +13,8 @@ export interface Policy {
   readonly refillPerSecond: number;
   /** RateLimit-Policy value, rendered once: quota and the seconds a full refill takes. */
   readonly policyHeader: string;
+  /** The constant start of the RateLimit value, `"name";r=`. */
+  readonly limitPrefix: string;
   /** Buckets of the in-memory store. */
   readonly table: BucketTable;
 }
@@ -32,6 +34,7 @@ function policy(name: string, path: string | null, method: string | null, capaci
     capacity,
     refillPerSecond,
     policyHeader: `"${name}";q=${capacity};w=${window}`,
+    limitPrefix: `"${name}";r=`,
     table: new BucketTable({ capacity, refillPerSecond, ipv6Prefix: shared.ipv6Prefix, maxClients: shared.maxClients }),
   };
 }

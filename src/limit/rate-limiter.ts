@@ -43,5 +43,5 @@ export class RateLimiter {
 
 /** Adds RateLimit-Policy and RateLimit, from the bucket's state after a take, to a response's headers. */
 export function pushLimitHeaders(headers: string[], policy: Policy, remaining: number, resetSeconds: number): void {
-  headers.push('ratelimit-policy', policy.policyHeader, 'ratelimit', `"${policy.name}";r=${remaining};t=${resetSeconds}`);
+  headers.push('ratelimit-policy', policy.policyHeader, 'ratelimit', `${policy.limitPrefix}${remaining};t=${resetSeconds}`);
 }

@@ -39,7 +39,8 @@ export class FileSink {
   private armed = false;
   private writing = false;
   private dropped = 0;
-  private buffer = Buffer.allocUnsafe(64 * 1024);
+  /** Twice a full batch: under load a batch grows while the write before it is in flight. */
+  private buffer = Buffer.allocUnsafe(2 * FLUSH_CHARS);
   private stopped = false;
   private released = false;
   private idle: (() => void) | null = null;
@@ -93,10 +94,12 @@ export class FileSink {
   private take(): number {
     const text = this.pending;
     this.pending = '';
-    // Up to 3 bytes a UTF-16 unit: when that fits, encoding tells the length without measuring first.
-    if (text.length * 3 <= this.buffer.length) return this.buffer.write(text, 0);
+    // No character takes more than 4 bytes, so with 4 bytes to spare the encoder stopped because the text
+    // ended: the batch is encoded once, without measuring it first. Only a batch that filled the buffer is measured.
+    const written = this.buffer.write(text, 0);
+    if (written <= this.buffer.length - 4) return written;
     const length = Buffer.byteLength(text);
-    if (length > this.buffer.length) this.buffer = Buffer.allocUnsafe(Math.max(length, this.buffer.length * 2));
+    if (length > this.buffer.length - 4) this.buffer = Buffer.allocUnsafe(Math.max(length + 4, this.buffer.length * 2));
     return this.buffer.write(text, 0, length);
   }
 

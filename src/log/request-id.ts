@@ -18,5 +18,5 @@ function isSafeId(value: string): boolean {
 export function requestId(fromPeer: string | undefined): string {
   if (fromPeer !== undefined && isSafeId(fromPeer)) return fromPeer;
   counter = (counter + 1) % Number.MAX_SAFE_INTEGER;
-  return `${prefix}-${counter.toString(36)}`;
+  return `${prefix}-${counter}`;
 }

@@ -13,6 +13,18 @@ export function jsonString(text: string): string {
   return `"${text}"`;
 }
 
+/** Index k: the fraction k/1000 as JSON writes it (".001", ".01", ".1"; nothing for 0). */
+const FRACTIONS = Array.from({ length: 1000 }, (_, k) => (k === 0 ? '' : `.${String(k).padStart(3, '0').replace(/0+$/, '')}`));
+
+/**
+ * A duration in milliseconds, rounded to the microsecond as the pipeline rounds it, in the text JSON
+ * gives that number: whole milliseconds and a looked-up fraction, integers only, so no float is printed.
+ */
+export function msText(ms: number): string {
+  const micros = Math.round(ms * 1000);
+  return `${Math.floor(micros / 1000)}${FRACTIONS[micros % 1000]}`;
+}
+
 let lastMs = -1;
 let lastTime = '';
 
@@ -49,7 +61,7 @@ export function createRequestLineWriter(write: (line: string) => void, pid: numb
   const pidField = `,"pid":${pid},"reqId":"`;
   return (reqId, method, path, status, ms, ip, peer, protocol, aborted) => {
     write(
-      `${head}${isoTimeField()}${pidField}${reqId}","method":"${method}","path":${jsonString(path)},"status":${status},"ms":${ms},"ip":"${ip}","peer":${jsonString(peer)},"protocol":"${protocol}"${aborted ? ',"aborted":true' : ''},"msg":"request"}\n`,
+      `${head}${isoTimeField()}${pidField}${reqId}","method":"${method}","path":${jsonString(path)},"status":${status},"ms":${msText(ms)},"ip":"${ip}","peer":${jsonString(peer)},"protocol":"${protocol}"${aborted ? ',"aborted":true' : ''},"msg":"request"}\n`,
     );
   };
 }

@@ -65,7 +65,7 @@ identity('an untrusted peer cannot set its identity, protocol or request id', as
     });
     assert.equal(res.json, { ip: '127.0.0.9', ips: [], protocol: 'http', secure: false, host: `127.0.0.1:${agent.port}`, peer: '127.0.0.9' });
     assert.is.not(res.headers['x-request-id'], 'forged-id');
-    assert.match(res.headers['x-request-id'], /^[0-9a-f]{8}-[0-9a-z]+$/);
+    assert.match(res.headers['x-request-id'], /^[0-9a-f]{8}-[0-9]+$/);
   } finally {
     await agent.stop();
   }

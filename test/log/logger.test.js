@@ -10,6 +10,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FileSink } from '../../dist/log/file-sink.js';
 import { createLogger } from '../../dist/log/logger.js';
+import { msText } from '../../dist/log/request-line.js';
 import { get, SERVER } from '../helpers/agent.js';
 import { freePort } from '../helpers/proxy.js';
 
@@ -104,6 +105,7 @@ lines('the request line is what pino writes for the same fields, byte for byte (
       ['b-2', 'POST', '/mcp/"quoted"\\back', 429, 12, '2001:db8::1', '::1', 'http', false],
       ['c-3', 'GET', '/caf\u00e9/\u2028/\x01', 404, 0, '203.0.113.9', '127.0.0.1', 'http', true],
       ['d-4', 'GET', `/${'x'.repeat(200)}`, 200, 1.5, '10.0.0.1', '10.0.0.2', 'http', false],
+      ...[0.001, 0.01, 0.1, 0.07, 2.05, 999.999, 1000, 123456.789, 0.3 * 3].map((ms, i) => [`e-${i}`, 'GET', '/', 200, Math.round(ms * 1000) / 1000, '10.0.0.1', '::1', 'http', false]),
     ];
     for (const [reqId, method, path, status, ms, ip, peer, protocol, aborted] of requests) {
       ours.requestLine(reqId, method, path, status, ms, ip, peer, protocol, aborted);
@@ -116,10 +118,19 @@ lines('the request line is what pino writes for the same fields, byte for byte (
     theirs.warn({ nested: { a: [1, 'x'] } }, 'through pino');
     await ours.close(2000);
     const got = withoutTime(readFileSync(join(dir, 'ours.log'), 'utf8'));
-    assert.is(got.length, 5);
+    assert.is(got.length, 14);
     assert.equal(got, withoutTime(readFileSync(join(dir, 'pino.log'), 'utf8')));
     assert.match(readFileSync(join(dir, 'ours.log'), 'utf8'), /^\{"level":"info","time":"\d{4}-\d\d-\d\dT[\d:.]+Z","pid":/);
   });
+});
+
+lines('durations are written as JSON writes the rounded number, for every microsecond up to 2 s and for long ones', () => {
+  const check = (micros) => {
+    const ms = micros / 1000;
+    if (msText(ms) !== JSON.stringify(ms)) assert.unreachable(`${micros} µs: ${msText(ms)} instead of ${JSON.stringify(ms)}`);
+  };
+  for (let micros = 0; micros <= 2_000_000; micros++) check(micros);
+  for (let k = 0; k < 100_000; k++) check(Math.floor(Math.random() * 3_600_000_000_000));
 });
 
 lines('lines logged right before process.exit() are still written', async () => {
@@ -157,6 +168,21 @@ sink('keeps every line, in order, across many turns and while writes are in flig
     assert.is(got.length, 10_000);
     got.forEach((line, i) => assert.is(line, `${i} ${'é'.repeat(i % 50)}`));
     assert.equal(errors, []);
+  });
+});
+
+sink('batches larger than its buffer, in 2- and 4-byte characters, arrive whole', async () => {
+  await inTempDir(async (dir) => {
+    const file = join(dir, 'wide.log');
+    const out = new FileSink({ fd: openSync(file, 'a'), ownsFd: true, onError: assert.unreachable, onDropped: assert.unreachable });
+    // 200 characters a line, 2 bytes each on average: one turn's batch is about 800 KB, several times
+    // the buffer, and its lines straddle the buffer's end.
+    const line = (i) => `${String(i).padStart(5, '0')} ${'é😀'.repeat(64)}${'ü'.repeat(66)}\n`;
+    for (let i = 0; i < 2000; i++) out.write(line(i));
+    await out.close(5000);
+    const got = readFileSync(file, 'utf8');
+    assert.is(got.length, 2000 * line(0).length);
+    assert.ok(got === Array.from({ length: 2000 }, (_, i) => line(i)).join(''), 'the file holds every line, byte for byte');
   });
 });
 
