@@ -12,7 +12,7 @@ let counter = 0;
 const server = createServer((req, res) => {
   counter++;
   res.writeHead(200, [
-    'x-request-id', `0a1b2c3d-${counter.toString(36)}`,
+    'x-request-id', `0a1b2c3d-${counter}`,
     'ratelimit-policy', '"default";q=1000000000;w=1',
     'ratelimit', `"default";r=${999_999_999 - (counter & 1023)};t=1`,
     'content-type', 'application/json; charset=utf-8',
