@@ -15,19 +15,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { serverList } from './parts/http.js';
 import { makePool, PATH } from './lib/pool.js';
 
 const COUNTS = [12_000, 32_000];
-const BARE_HEADERS = fileURLToPath(new URL('servers/bare-headers.js', import.meta.url));
-
-function servers() {
-  const list = serverList('quick');
-  const bare = list.find((s) => s.name === 'bare');
-  return [...list, { ...bare, name: 'bare-headers', script: BARE_HEADERS }];
-}
 
 async function answering(port, child) {
   // Under callgrind start-up takes seconds: up to 2 minutes (600 polls).
@@ -72,7 +64,7 @@ if (spawnSync('valgrind', ['--version']).status !== 0) {
   console.error('valgrind is not installed (Debian: apt-get install valgrind)');
   process.exit(2);
 }
-const known = servers();
+const known = serverList('quick');
 const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['bare', 'bare-headers', 'agent-warn-nolimit', 'agent-warn'];
 const unknown = names.filter((n) => !known.some((s) => s.name === n));
 if (unknown.length > 0) {

@@ -48,6 +48,12 @@ function httpSection(h) {
         `log line ${(us(by['agent-nolimit']) - us(by['agent-warn-nolimit'])).toFixed(1)}.`,
     );
   }
+  if (by['bare-headers'] && by['agent-warn']) {
+    lines.push(
+      `agent-warn / bare-headers: ${ratio(by['agent-warn'].rps / by['bare-headers'].rps)} ` +
+        "(the same five response headers sent by bare node:http: what the agent's own code costs at warn).",
+    );
+  }
   lines.push(
     `Other load on the machine during the rounds (CPU used by neither the load generator nor the server under test): median ${pct(h.foreignCpuMedian)}, worst round ${pct(h.foreignCpuMax)} of all CPUs.`,
   );

@@ -30,6 +30,13 @@ const AGENT_ARGS = ['--host', '::', '--trust-proxy', TRUST, '--rate-limit-capaci
 export function serverList(mode) {
   const list = [
     { name: 'bare', what: 'node:http, 200 + small JSON body, nothing else', script: join(SERVERS_DIR, 'bare.js'), args: [], logs: false },
+    {
+      name: 'bare-headers',
+      what: "node:http sending the agent's five response headers, nothing else",
+      script: join(SERVERS_DIR, 'bare-headers.js'),
+      args: [],
+      logs: false,
+    },
     { name: 'agent', what: 'trust + limiter + one log line per request', script: AGENT, args: [...AGENT_ARGS, '--log-level', 'info'], logs: true },
     { name: 'agent-warn', what: 'trust + limiter, logging at warn', script: AGENT, args: [...AGENT_ARGS, '--log-level', 'warn'], logs: false },
     { name: 'agent-nolimit', what: 'trust + log line, limiter off', script: AGENT, args: [...AGENT_ARGS, '--log-level', 'info', '--no-rate-limit'], logs: true },

@@ -11,7 +11,7 @@ import { findExecutable } from '../helpers/proxy.js';
 import { REDIS_SERVER, requireRedis } from '../helpers/redis.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SERVERS = ['bare', 'agent', 'agent-warn', 'agent-nolimit', 'agent-warn-nolimit', 'fastify', 'express'];
+const SERVERS = ['bare', 'bare-headers', 'agent', 'agent-warn', 'agent-nolimit', 'agent-warn-nolimit', 'fastify', 'express'];
 const REDIS_ROWS = ['memory, 1 agent', 'redis, 1 agent', 'memory, 2 agents', 'redis, 2 agents'];
 
 function runHarness(args, ms = 120_000) {
