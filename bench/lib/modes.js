@@ -16,7 +16,7 @@ export const MODES = {
     redis: { connections: 10, warmupSeconds: 1, warmupRequests: 200, rounds: 1, roundSeconds: 2, roundRequests: 200 },
   },
   quick: {
-    http: { connections: 50, warmupSeconds: 2, warmupRequests: 400_000, rounds: 4, roundSeconds: 2, roundRequests: 400_000 },
+    http: { connections: 50, warmupSeconds: 1, warmupRequests: 400_000, rounds: 4, roundSeconds: 2, roundRequests: 400_000 },
     matcher: { sizes: [1, 3, 10, 100, 1_000, 10_000], budgetMs: 25, maxIterations: 5_000_000, compileRepeats: 3, chainBudgetMs: 40, passes: 3 },
     alloc: { iterations: 1_000_000 },
     limiter: { clients: 1_000_000, maxClients: [10_000, 100_000, 1_000_000] },
