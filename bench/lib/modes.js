@@ -4,7 +4,7 @@
 //         The numbers mean nothing; it proves the harness starts, measures and prints.
 // quick - `npm run bench -- --quick`: under three minutes (the Redis part about 40 s of it); on a shared
 //         VM its ratios move by 10% or more from one run to the next.
-// full  - `npm run bench`: about sixteen minutes (the Redis part about 3), the run recorded in
+// full  - `npm run bench`: about seventeen minutes (the Redis part about 3), the run recorded in
 //         bench/RESULTS.md. Many short HTTP rounds rather than a few long ones: on a shared machine the
 //         load of the neighbours comes in bursts, and the median of more interleaved rounds rides them out.
 export const MODES = {
