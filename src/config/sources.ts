@@ -32,12 +32,8 @@ function fromText(option: Option, text: string): unknown {
     case 'list':
       return text === '' ? [] : text.split(',').map((item) => item.trim());
     case 'json':
-      // Text that is not JSON stays a string for the schema to reject with the rule in words.
-      try {
-        return JSON.parse(text);
-      } catch {
-        return text;
-      }
+      // Only text that parses gets here (see addSetting).
+      return JSON.parse(text);
     case 'file':
       // "-" is the usual spelling of standard output, and the only way to undo a file's path from outside.
       return text === '-' ? null : text;
@@ -51,6 +47,24 @@ function fromText(option: Option, text: string): unknown {
 
 function textSetting(option: Option, text: string, origin: Origin): Setting {
   return { option, value: fromText(option, text), text, origin };
+}
+
+/**
+ * Adds the setting a flag or variable gave as text, or, for a JSON-valued option whose text does not
+ * parse, the problem saying so and where (the schema would only say the value is not an array).
+ */
+function addSetting(option: Option, text: string, origin: Origin, settings: Setting[], problems: string[]): void {
+  if (option.kind === 'json') {
+    try {
+      JSON.parse(text);
+    } catch (err) {
+      const { at, reason } = syntaxError(text, (err as Error).message);
+      const where = at >= text.length ? 'at the end' : `at character ${at + 1}`;
+      problems.push(problem(origin.label, `invalid JSON ${where}: ${reason}`, text));
+      return;
+    }
+  }
+  settings.push(textSetting(option, text, origin));
 }
 
 export interface ArgvResult {
@@ -105,15 +119,16 @@ export function readArgv(argv: readonly string[]): ArgvResult {
       if (inline === undefined) actions.add(command.action);
       else problems.push(problem(name, 'takes no value'));
     } else if (option?.kind === 'boolean') {
-      // A bare boolean flag means true; it takes a value after '=' or a following boolean word.
+      // A bare boolean flag means true. Its value is the text after '=' or the next word that is not a
+      // flag (or the check subcommand): "--diagnostics maybe" is a bad value, not a stray argument.
       const next = argv[i + 1];
       if (inline !== undefined) settings.push(textSetting(option, inline, origin));
-      else if (next !== undefined && BOOLEAN_WORDS.has(next.toLowerCase())) settings.push(textSetting(option, argv[++i], origin));
+      else if (next !== undefined && !next.startsWith('-') && next !== 'check') settings.push(textSetting(option, argv[++i], origin));
       else settings.push({ option, value: true, origin });
     } else if (option) {
       const value = takeValue();
       if (value === undefined) problems.push(problem(name, 'missing value'));
-      else settings.push(textSetting(option, value, origin));
+      else addSetting(option, value, origin, settings, problems);
     } else if (negated?.kind === 'boolean') {
       if (inline === undefined) settings.push({ option: negated, value: false, origin });
       else problems.push(problem(name, 'takes no value'));
@@ -147,7 +162,7 @@ export function readEnv(env: Readonly<Record<string, string | undefined>>): EnvR
       if (text) configFile = text;
       else problems.push(problem(name, 'missing value'));
     } else if (option) {
-      settings.push(textSetting(option, text, { source: 'env', label: name }));
+      addSetting(option, text, { source: 'env', label: name }, settings, problems);
     } else {
       // A typo here should not stop a deployment, but it must not pass unnoticed either.
       warnings.push(`${name}: unknown variable, ignored`);
