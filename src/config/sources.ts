@@ -23,6 +23,7 @@ const BOOLEAN_WORDS: ReadonlyMap<string, boolean> = new Map([
 // Decimal only: Number() would also take '', ' 12', '0x1f' and '1e3', none of which an operator means.
 const NUMBER_RE = /^-?\d+(?:\.\d+)?$/;
 
+/** The value of a flag or variable given as text; JSON-valued options are parsed by addSetting. */
 function fromText(option: Option, text: string): unknown {
   switch (option.kind) {
     case 'number':
@@ -31,9 +32,6 @@ function fromText(option: Option, text: string): unknown {
       return BOOLEAN_WORDS.get(text.toLowerCase()) ?? text;
     case 'list':
       return text === '' ? [] : text.split(',').map((item) => item.trim());
-    case 'json':
-      // Only text that parses gets here (see addSetting).
-      return JSON.parse(text);
     case 'file':
       // "-" is the usual spelling of standard output, and the only way to undo a file's path from outside.
       return text === '-' ? null : text;
@@ -54,17 +52,17 @@ function textSetting(option: Option, text: string, origin: Origin): Setting {
  * parse, the problem saying so and where (the schema would only say the value is not an array).
  */
 function addSetting(option: Option, text: string, origin: Origin, settings: Setting[], problems: string[]): void {
-  if (option.kind === 'json') {
-    try {
-      JSON.parse(text);
-    } catch (err) {
-      const { at, reason } = syntaxError(text, (err as Error).message);
-      const where = at >= text.length ? 'at the end' : `at character ${at + 1}`;
-      problems.push(problem(origin.label, `invalid JSON ${where}: ${reason}`, text));
-      return;
-    }
+  if (option.kind !== 'json') {
+    settings.push(textSetting(option, text, origin));
+    return;
   }
-  settings.push(textSetting(option, text, origin));
+  try {
+    settings.push({ option, value: JSON.parse(text), text, origin });
+  } catch (err) {
+    const { at, reason } = syntaxError(text, (err as Error).message);
+    const where = at >= text.length ? 'at the end' : `at character ${at + 1}`;
+    problems.push(problem(origin.label, `invalid JSON ${where}: ${reason}`, text));
+  }
 }
 
 export interface ArgvResult {
